@@ -1,0 +1,159 @@
+/**
+ * The interface of the native core, implemented twice: by the Rust module (crates/jvs-napi over
+ * crates/jvs-core) and by the pure-TypeScript fallback (src/native/fallback/). Everything outside
+ * src/native/ depends only on this file and on src/native/index.ts.
+ *
+ * Names are bytes: every path that comes back from the core is a Buffer holding the raw name
+ * bytes, relative to the root that was walked, `/`-separated. Strings passed in (roots,
+ * destinations) are ordinary paths.
+ */
+
+/** Entry type as lstat reports it. Special files are reported, never opened. */
+export type EntryKind = 'dir' | 'file' | 'symlink' | 'fifo' | 'socket' | 'chardev' | 'blockdev';
+
+/** One walked entry: lstat data, symlinks never followed. */
+export interface WalkEntry {
+  /** Raw name bytes relative to the walked root, `/`-separated. Never empty (the root itself is not listed). */
+  path: Buffer;
+  kind: EntryKind;
+  /** Full st_mode (type bits included). */
+  mode: number;
+  size: number;
+  /** Nanoseconds since the epoch; bigint because ns times exceed 2^53. */
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  dev: bigint;
+  ino: bigint;
+  nlink: number;
+  /** Symlink target bytes (symlinks only). */
+  target?: Buffer;
+}
+
+/**
+ * One record of the payload root hash (CONTRACT §4): what a line `<type>:<path>:<meta>:<hash>`
+ * is made of. `dir` records hash the base name, `symlink` records the target, `file` records the
+ * content. Only dir, file and symlink appear (special files are an error).
+ */
+export interface HashRecord {
+  kind: 'dir' | 'file' | 'symlink';
+  path: Buffer;
+  /** Permission bits only (mode & 0o777 for dirs and files; the link's own bits for symlinks). */
+  perm: number;
+  /** lstat size (files); 0 for dirs; the lstat size for symlinks (not part of the line). */
+  size: number;
+  /** Lower-case hex SHA-256. */
+  hash: string;
+}
+
+export interface HashResult {
+  /** Lower-case hex SHA-256 of the sorted record lines (CONTRACT §4). */
+  rootHash: string;
+  /** Number of records (entries hashed; `.READY` entries excluded). */
+  count: number;
+  /** Total bytes of regular-file content hashed. */
+  bytes: number;
+  /** Records in line order (the order their lines are concatenated), present when requested. */
+  records?: HashRecord[];
+}
+
+export type EngineName = 'reflink' | 'copy' | 'juicefs';
+
+/** Why part or all of a clone did not use the requested mechanism (CONTRACT §6.2 reason names). */
+export type DegradeReason =
+  | 'hardlink'
+  | 'reflink'
+  | 'juicefs-not-available'
+  | 'not-on-juicefs'
+  | 'juicefs-clone-failed';
+
+export interface CloneFallback {
+  path: Buffer;
+  /** What was requested for this file and what actually produced it, e.g. reflink → copy. */
+  from: EngineName;
+  to: EngineName;
+  /** errno name or short reason, e.g. "EOPNOTSUPP", "EXDEV". */
+  reason: string;
+}
+
+export interface CloneReport {
+  /** Requested engine. */
+  requested: EngineName;
+  /** The engine that produced the bytes (CONTRACT §6.2: copy when the requested mechanism cloned nothing). */
+  engine: EngineName;
+  files: number;
+  dirs: number;
+  symlinks: number;
+  /** Bytes of regular-file content in the tree. */
+  bytes: number;
+  /** Per-file fallbacks, never silent. */
+  fallbacks: CloneFallback[];
+  /** Paths of files that had several links in the source and became independent copies. */
+  hardlinksSplit: Buffer[];
+  /** Paths whose extended attributes could not be copied (fs lacks support). */
+  xattrsSkipped: Buffer[];
+  /** Distinct §6.2 reasons, in first-seen order. Empty when nothing degraded. */
+  degraded: DegradeReason[];
+}
+
+export interface EngineProbe {
+  engine: EngineName;
+  ok: boolean;
+  /** Why it does not work there (errno name or message), when ok is false. */
+  reason?: string;
+}
+
+export interface Progress {
+  phase: 'walk' | 'hash' | 'clone' | 'probe';
+  entriesDone: number;
+  entriesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export interface CommonOptions {
+  /** Called at most every ~100 ms from the event loop; never blocks the worker threads. */
+  onProgress?: (p: Progress) => void;
+  /** Cancels the operation: it stops between files and rejects with code E_CANCELLED. */
+  signal?: AbortSignal;
+}
+
+export interface HashOptions extends CommonOptions {
+  /** Return the per-entry records (for the manifest). Default false. */
+  records?: boolean;
+}
+
+export interface CloneOptions extends CommonOptions {
+  engine: EngineName;
+  /**
+   * Relative paths (raw bytes or strings) to leave out of the clone, matched exactly
+   * against the entry path; a directory excluded excludes its subtree. Used for the
+   * root-level `.READY` marker.
+   */
+  exclude?: Array<Buffer | string>;
+}
+
+/**
+ * Errors from the core are `Error` objects with these fields. `code` is a CONTRACT §1.6 class
+ * (E_IO, E_UNSUPPORTED_FILE, E_NOT_FOUND, E_EXISTS, ...) or E_CANCELLED; `errno` is the errno
+ * name when the cause is a system call (EACCES, ENOENT, ...); `path` names the entry.
+ */
+export interface CoreError extends Error {
+  code: string;
+  errno?: string;
+  path?: string;
+}
+
+export interface NativeCore {
+  /** 'native' for the Rust module, 'fallback' for the pure-TypeScript implementation. */
+  readonly kind: 'native' | 'fallback';
+  /** Version of the implementation (the Rust crate's version for 'native'). */
+  readonly version: string;
+  /** Lists every entry under root (root excluded), sorted by path bytes, parents before children. */
+  walk(root: string, opts?: CommonOptions): Promise<WalkEntry[]>;
+  /** The payload root hash of CONTRACT §4 over root. */
+  hashTree(root: string, opts?: HashOptions): Promise<HashResult>;
+  /** Clones src into dst, which must not exist. On failure nothing is left at dst. */
+  cloneTree(src: string, dst: string, opts: CloneOptions): Promise<CloneReport>;
+  /** Which engines work inside dir (probe files are made in dir and removed). */
+  probe(dir: string): Promise<EngineProbe[]>;
+}
