@@ -1,0 +1,73 @@
+import type { CoreError } from '../types.js';
+
+/** The error classes the core produces (CONTRACT §1.6, plus E_CANCELLED). */
+export type CoreErrorCode = 'E_IO' | 'E_UNSUPPORTED_FILE' | 'E_NOT_FOUND' | 'E_EXISTS' | 'E_CANCELLED';
+
+/** The fallback's error object; the rest of JVS only relies on the CoreError fields. */
+export class FallbackCoreError extends Error implements CoreError {
+  readonly code: CoreErrorCode;
+  readonly errno?: string;
+  readonly path?: string;
+
+  constructor(code: CoreErrorCode, message: string, extra: { errno?: string; path?: string; cause?: unknown } = {}) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.name = 'CoreError';
+    this.code = code;
+    if (extra.errno !== undefined) this.errno = extra.errno;
+    if (extra.path !== undefined) this.path = extra.path;
+  }
+}
+
+/** Display form of a raw name. Lossy for non-UTF-8 bytes, which is acceptable for messages only. */
+export function displayPath(path: Buffer | string): string {
+  return typeof path === 'string' ? path : path.toString('utf8');
+}
+
+/** Node's errno name of a failed system call, if err is one. */
+export function errnoOf(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' && /^E[A-Z0-9]+$/.test(err.code)) {
+    return err.code;
+  }
+  return undefined;
+}
+
+/**
+ * The errno name reported for a failed clone or probe (never undefined). libuv names Linux's
+ * EOPNOTSUPP "ENOTSUP" (the same number there); the native side says EOPNOTSUPP, and reports
+ * must agree.
+ */
+export function errnoName(err: unknown): string {
+  const errno = errnoOf(err) ?? 'EIO';
+  return errno === 'ENOTSUP' && process.platform === 'linux' ? 'EOPNOTSUPP' : errno;
+}
+
+/**
+ * Wraps a failed system call as E_IO naming the relative path. Node's own message embeds the
+ * absolute path as a lossy string, so only its description part ("permission denied") is kept.
+ * Errors that already are core errors pass through unchanged.
+ */
+export function ioError(err: unknown, action: string, path: Buffer | string): FallbackCoreError {
+  if (err instanceof FallbackCoreError) return err;
+  const errno = errnoOf(err);
+  const shown = displayPath(path);
+  const raw = err instanceof Error ? err.message : String(err);
+  const description = /^E[A-Z0-9]+: ([^,]+)/.exec(raw)?.[1] ?? raw;
+  const message = errno === undefined ? `${action} ${shown}: ${raw}` : `${action} ${shown}: ${description} (${errno})`;
+  return new FallbackCoreError('E_IO', message, { ...(errno === undefined ? {} : { errno }), path: shown, cause: err });
+}
+
+/** The error for a FIFO, socket or device where content or a copy is needed (CONTRACT §1.6). */
+export function unsupportedFile(kind: 'fifo' | 'socket' | 'chardev' | 'blockdev', path: Buffer): FallbackCoreError {
+  const what = kind === 'fifo' || kind === 'socket' ? kind : 'device';
+  const shown = displayPath(path);
+  return new FallbackCoreError('E_UNSUPPORTED_FILE', `unsupported file type (${what}): ${shown}`, { path: shown });
+}
+
+export function cancelled(): FallbackCoreError {
+  return new FallbackCoreError('E_CANCELLED', 'operation cancelled');
+}
+
+/** Throws E_CANCELLED when the signal has fired; called between files, never mid-file. */
+export function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw cancelled();
+}

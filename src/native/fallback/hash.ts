@@ -1,0 +1,121 @@
+/* The payload root hash of CONTRACT §4, built from raw name bytes end to end. */
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import type { HashOptions, HashRecord, HashResult, WalkEntry } from '../types.js';
+import { FallbackCoreError, displayPath, ioError, throwIfCancelled, unsupportedFile } from './errors.js';
+import { FILES_IN_FLIGHT, forEachLimited } from './pool.js';
+import { ProgressReporter } from './progress.js';
+import { TreePaths, baseName, kindOf, walkTree } from './walk.js';
+
+const READ_CHUNK = 1 << 20;
+const READY = Buffer.from('.READY');
+const NEWLINE = Buffer.from('\n');
+/*
+ * O_NOFOLLOW and O_NONBLOCK: the entry was a regular file at lstat time, but if it has since been
+ * replaced by a symlink or a FIFO, opening must neither follow it nor hang (fstat then rejects it).
+ */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+export async function hashTree(root: string, opts: HashOptions = {}): Promise<HashResult> {
+  const progress = new ProgressReporter(opts.onProgress, 'walk');
+  const walked = await walkTree(root, { progress, signal: opts.signal });
+  // §4 step 2: `.READY` entries produce no record (a `.READY` directory's children still do).
+  const entries = walked.filter((e) => !baseName(e.path).equals(READY));
+  for (const e of entries) {
+    if (e.kind !== 'dir' && e.kind !== 'file' && e.kind !== 'symlink') throw unsupportedFile(e.kind, e.path);
+  }
+  const files = entries.filter((e) => e.kind === 'file');
+  progress.phase('hash', entries.length, files.reduce((sum, e) => sum + e.size, 0));
+
+  const records = new Map<WalkEntry, HashRecord>();
+  for (const e of entries) {
+    if (e.kind === 'dir') records.set(e, record(e, sha256(baseName(e.path))));
+    if (e.kind === 'symlink') records.set(e, record(e, sha256(e.target ?? Buffer.alloc(0))));
+  }
+  progress.state.entriesDone = records.size;
+  const paths = new TreePaths(root);
+  const buffers: Buffer[] = [];
+  let bytes = 0;
+  await forEachLimited(files, FILES_IN_FLIGHT, opts.signal, async (e, worker) => {
+    const buf = (buffers[worker] ??= Buffer.allocUnsafe(READ_CHUNK));
+    const content = await hashFile(paths.abs(e.path), e.path, buf, progress, opts.signal);
+    bytes += content.bytes;
+    records.set(e, record(e, content.hash));
+    progress.state.entriesDone++;
+    progress.tick();
+  });
+
+  const lines = [...records.values()].map((r) => ({ record: r, line: recordLine(r) }));
+  lines.sort((a, b) => Buffer.compare(a.line, b.line));
+  const digest = createHash('sha256');
+  for (const { line } of lines) digest.update(line).update(NEWLINE);
+  progress.finish();
+  const result: HashResult = { rootHash: digest.digest('hex'), count: lines.length, bytes };
+  if (opts.records === true) result.records = lines.map((l) => l.record);
+  return result;
+}
+
+/** The line `<type>:<path>:<meta>:<hash>` of §4 step 3, as bytes (the path is never decoded). */
+export function recordLine(r: HashRecord): Buffer {
+  const mode = `mode=${r.perm.toString(8).padStart(4, '0')}`;
+  const meta = r.kind === 'file' ? `${mode},size=${r.size}` : mode;
+  return Buffer.concat([Buffer.from(`${r.kind}:`), r.path, Buffer.from(`:${meta}:${r.hash}`)]);
+}
+
+function record(e: WalkEntry, hash: string): HashRecord {
+  return {
+    kind: e.kind as HashRecord['kind'],
+    path: e.path,
+    perm: e.mode & 0o777,
+    size: e.kind === 'dir' ? 0 : e.size,
+    hash,
+  };
+}
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Streams one file through SHA-256 in fixed-size chunks, so memory does not grow with file size. */
+async function hashFile(
+  abs: Buffer,
+  rel: Buffer,
+  buf: Buffer,
+  progress: ProgressReporter,
+  signal: AbortSignal | undefined,
+): Promise<{ hash: string; bytes: number }> {
+  let fh: FileHandle;
+  try {
+    fh = await open(abs, OPEN_FLAGS);
+  } catch (err) {
+    throw ioError(err, 'cannot read', rel);
+  }
+  try {
+    const st = await fh.stat({ bigint: true });
+    const kind = kindOf(st);
+    if (kind !== 'file') {
+      if (kind !== 'dir' && kind !== 'symlink') throw unsupportedFile(kind, rel);
+      const shown = displayPath(rel);
+      throw new FallbackCoreError('E_IO', `cannot read ${shown}: it stopped being a regular file`, { path: shown });
+    }
+    const h = createHash('sha256');
+    let bytes = 0;
+    for (;;) {
+      // A large file should not delay cancellation until it is fully read.
+      throwIfCancelled(signal);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      h.update(buf.subarray(0, bytesRead));
+      bytes += bytesRead;
+      progress.state.bytesDone += bytesRead;
+      progress.tick();
+    }
+    return { hash: h.digest('hex'), bytes };
+  } catch (err) {
+    throw ioError(err, 'cannot read', rel);
+  } finally {
+    await fh.close();
+  }
+}
