@@ -1,1 +1,172 @@
+//! Thin napi-rs binding over jvs-core. Nothing here decides anything: it converts types,
+//! runs the core off Node's threads, streams progress, and reports failures as data.
+//!
+//! Every asynchronous function returns a Promise that resolves to either its result or a
+//! `CoreFailure` record (`failed: true`). The TypeScript facade (src/native/native.ts) turns
+//! the record into an `Error` with `code`, `errno` and `path`, created on the JS thread so its
+//! stack shows the caller. Bulk results (walk entries, hash records) cross the boundary as one
+//! packed Buffer (format: src/codec.rs, decoder: src/native/codec.ts): one allocation instead
+//! of a JS object per entry.
 
+#![deny(clippy::all)]
+
+mod codec;
+mod run;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use jvs_core::clone::{self, CloneOptions, Engine};
+use jvs_core::Ctx;
+
+use run::{spawn_op, CoreFailure, ProgressFn};
+
+/// Crate version; the loader refuses a module whose version differs from the package's.
+#[napi]
+pub fn core_version() -> &'static str {
+    jvs_core::VERSION
+}
+
+/// Cancels the operations it was passed to. The facade creates one per call and wires an
+/// AbortSignal to `cancel()`.
+#[napi]
+pub struct CancelToken {
+    ctx: Arc<Ctx>,
+}
+
+#[napi]
+impl CancelToken {
+    #[napi(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        CancelToken { ctx: Arc::new(Ctx::new()) }
+    }
+
+    #[napi]
+    pub fn cancel(&self) {
+        self.ctx.cancel();
+    }
+}
+
+#[napi(object)]
+pub struct HashOutput {
+    /// Lower-case hex root hash.
+    pub root_hash: String,
+    pub count: u32,
+    pub bytes: f64,
+    /// Packed records (src/codec.rs) when requested.
+    pub records: Option<Buffer>,
+}
+
+#[napi(object)]
+pub struct CloneFallbackJs {
+    pub path: Buffer,
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+}
+
+#[napi(object)]
+pub struct CloneOutput {
+    pub requested: String,
+    pub engine: String,
+    pub files: f64,
+    pub dirs: f64,
+    pub symlinks: f64,
+    pub bytes: f64,
+    pub fallbacks: Vec<CloneFallbackJs>,
+    pub hardlinks_split: Vec<Buffer>,
+    pub xattrs_skipped: Vec<Buffer>,
+    pub degraded: Vec<String>,
+}
+
+#[napi(object)]
+pub struct EngineProbeJs {
+    pub engine: String,
+    pub ok: bool,
+    pub reason: Option<String>,
+}
+
+/// Walks `root`; resolves to the packed entries.
+#[napi(ts_return_type = "Promise<Buffer | CoreFailure>")]
+pub fn walk<'env>(env: &'env Env, root: String, token: &CancelToken, on_progress: Option<ProgressFn>) -> Result<Object<'env>> {
+    let root = PathBuf::from(root);
+    spawn_op(env, token.ctx.clone(), on_progress, move |ctx| {
+        jvs_core::walk::walk(&root, ctx).map(|entries| Buffer::from(codec::encode_entries(&entries)))
+    })
+}
+
+/// The payload root hash of `root` (CONTRACT §4).
+#[napi(ts_return_type = "Promise<HashOutput | CoreFailure>")]
+pub fn hash_tree<'env>(
+    env: &'env Env,
+    root: String,
+    want_records: bool,
+    token: &CancelToken,
+    on_progress: Option<ProgressFn>,
+) -> Result<Object<'env>> {
+    let root = PathBuf::from(root);
+    spawn_op(env, token.ctx.clone(), on_progress, move |ctx| {
+        jvs_core::hash::hash_tree(&root, ctx).map(|r| HashOutput {
+            root_hash: jvs_core::hash::hex(&r.root_hash),
+            count: r.records.len() as u32,
+            bytes: r.bytes as f64,
+            records: want_records.then(|| Buffer::from(codec::encode_records(&r.records))),
+        })
+    })
+}
+
+/// Clones `src` into `dst` (which must not exist) with `engine` (`reflink|copy|juicefs`).
+#[napi(ts_return_type = "Promise<CloneOutput | CoreFailure>")]
+pub fn clone_tree<'env>(
+    env: &'env Env,
+    src: String,
+    dst: String,
+    engine: String,
+    exclude: Vec<Buffer>,
+    token: &CancelToken,
+    on_progress: Option<ProgressFn>,
+) -> Result<Object<'env>> {
+    let engine: Engine = engine.parse().map_err(|_| Error::new(Status::InvalidArg, format!("unknown engine: {engine}")))?;
+    let opts = CloneOptions { engine, exclude: exclude.iter().map(|b| b.to_vec()).collect() };
+    let (src, dst) = (PathBuf::from(src), PathBuf::from(dst));
+    spawn_op(env, token.ctx.clone(), on_progress, move |ctx| {
+        clone::clone_tree(&src, &dst, &opts, ctx).map(|r| CloneOutput {
+            requested: r.requested.as_str().to_string(),
+            engine: r.engine.as_str().to_string(),
+            files: r.files as f64,
+            dirs: r.dirs as f64,
+            symlinks: r.symlinks as f64,
+            bytes: r.bytes as f64,
+            fallbacks: r
+                .fallbacks
+                .into_iter()
+                .map(|f| CloneFallbackJs {
+                    path: f.path.into(),
+                    from: f.from.as_str().to_string(),
+                    to: f.to.as_str().to_string(),
+                    reason: f.reason,
+                })
+                .collect(),
+            hardlinks_split: r.hardlinks_split.into_iter().map(Buffer::from).collect(),
+            xattrs_skipped: r.xattrs_skipped.into_iter().map(Buffer::from).collect(),
+            degraded: r.degraded.iter().map(|d| d.as_str().to_string()).collect(),
+        })
+    })
+}
+
+/// Which engines work inside `dir`.
+#[napi(ts_return_type = "Promise<EngineProbeJs[] | CoreFailure>")]
+pub fn probe<'env>(env: &'env Env, dir: String, token: &CancelToken) -> Result<Object<'env>> {
+    let dir = PathBuf::from(dir);
+    spawn_op(env, token.ctx.clone(), None, move |ctx| {
+        jvs_core::probe::probe(&dir, ctx).map(|list| {
+            list.into_iter()
+                .map(|p| EngineProbeJs { engine: p.engine.as_str().to_string(), ok: p.ok, reason: p.reason })
+                .collect::<Vec<_>>()
+        })
+    })
+}

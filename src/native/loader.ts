@@ -1,0 +1,98 @@
+/**
+ * Finds and loads the native module, checks that it is the build of this package version,
+ * and otherwise falls back to the pure-TypeScript core.
+ *
+ * Candidates, in order: the path in JVS_NATIVE_LIBRARY (for development), the prebuilt
+ * per-platform package `jvs-<platform>` (e.g. `jvs-linux-x64-gnu`), then the local build
+ * `dist/native/jvs.<platform>.node` written by `npm run build:native`.
+ *
+ * JVS_NATIVE=1 requires the native module (an error lists why each candidate failed);
+ * JVS_NATIVE=0 forces the fallback; unset, the native module is used when it loads.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+import { createFallbackCore } from './fallback/index.js';
+import { createNativeCore, type Binding } from './native.js';
+import { packageRoot, packageVersion } from './package-info.js';
+import type { NativeCore } from './types.js';
+
+const require = createRequire(import.meta.url);
+
+export interface CoreInfo {
+  kind: NativeCore['kind'];
+  /** Where the native module was loaded from (native only). */
+  path?: string;
+  platform: string;
+  /** Why each native candidate was rejected, when the fallback is in use or loading failed. */
+  rejected: string[];
+}
+
+/** `linux-x64-gnu`, `linux-arm64-musl`, `darwin-arm64`, … as napi-rs names its builds. */
+export function platformTag(): string {
+  const { platform, arch } = process;
+  if (platform !== 'linux') return `${platform}-${arch}`;
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  return `linux-${arch}-${report?.header?.glibcVersionRuntime ? 'gnu' : 'musl'}`;
+}
+
+function candidates(tag: string): string[] {
+  const list: string[] = [];
+  const explicit = process.env['JVS_NATIVE_LIBRARY'];
+  if (explicit) list.push(explicit);
+  try {
+    list.push(require.resolve(`jvs-${tag}`));
+  } catch {
+    // No prebuilt package for this platform installed: the local build is next.
+  }
+  const local = join(packageRoot, 'dist', 'native', `jvs.${tag}.node`);
+  if (existsSync(local)) list.push(local);
+  return list;
+}
+
+function tryLoad(path: string): Binding {
+  const binding = require(path) as Binding;
+  const version = binding.coreVersion();
+  if (version !== packageVersion) {
+    throw new Error(`version ${version} does not match package version ${packageVersion} (stale build? run npm run build:native)`);
+  }
+  return binding;
+}
+
+function load(): { core: NativeCore; info: CoreInfo } {
+  const mode = process.env['JVS_NATIVE'];
+  const tag = platformTag();
+  const rejected: string[] = [];
+  if (mode !== '0') {
+    const list = candidates(tag);
+    if (list.length === 0) rejected.push(`no native module for ${tag} (looked for package jvs-${tag} and dist/native/jvs.${tag}.node)`);
+    for (const path of list) {
+      try {
+        return { core: createNativeCore(tryLoad(path)), info: { kind: 'native', path, platform: tag, rejected } };
+      } catch (e) {
+        rejected.push(`${path}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    if (mode === '1') {
+      throw new Error(`JVS_NATIVE=1 but the native module cannot be loaded:\n  ${rejected.join('\n  ')}`);
+    }
+  } else {
+    rejected.push('JVS_NATIVE=0');
+  }
+  return { core: createFallbackCore(), info: { kind: 'fallback', platform: tag, rejected } };
+}
+
+let loaded: { core: NativeCore; info: CoreInfo } | undefined;
+
+/** The core in use (loaded once, on first use). */
+export function getCore(): NativeCore {
+  loaded ??= load();
+  return loaded.core;
+}
+
+/** What was loaded and why: for `jvs doctor`-style diagnostics and bug reports. */
+export function coreInfo(): CoreInfo {
+  loaded ??= load();
+  return loaded.info;
+}

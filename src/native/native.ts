@@ -1,0 +1,140 @@
+/**
+ * Adapter from the Rust binding (crates/jvs-napi) to the NativeCore interface: wires
+ * AbortSignal and progress, decodes packed results, and turns failure records into Errors
+ * (created here, on the JS thread, so their stacks show the caller).
+ */
+import { coreError } from './errors.js';
+import { decodeEntries, decodeRecords } from './codec.js';
+import type {
+  CloneOptions,
+  CloneReport,
+  CommonOptions,
+  DegradeReason,
+  EngineName,
+  EngineProbe,
+  HashOptions,
+  HashResult,
+  NativeCore,
+  Progress,
+} from './types.js';
+
+/** The binding's exports, as crates/jvs-napi/src/lib.rs declares them. */
+export interface Binding {
+  coreVersion(): string;
+  CancelToken: new () => CancelToken;
+  walk(root: string, token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
+  hashTree(root: string, wantRecords: boolean, token: CancelToken, onProgress?: ProgressFn | null): Promise<RawHash | Failure>;
+  cloneTree(
+    src: string,
+    dst: string,
+    engine: string,
+    exclude: Buffer[],
+    token: CancelToken,
+    onProgress?: ProgressFn | null,
+  ): Promise<RawClone | Failure>;
+  probe(dir: string, token: CancelToken): Promise<RawProbe[] | Failure>;
+}
+
+interface CancelToken {
+  cancel(): void;
+}
+type ProgressFn = (p: Progress) => void;
+interface Failure {
+  failed: true;
+  code: string;
+  errno?: string;
+  path?: Buffer;
+  message: string;
+}
+interface RawHash {
+  rootHash: string;
+  count: number;
+  bytes: number;
+  records?: Buffer;
+}
+interface RawClone {
+  requested: string;
+  engine: string;
+  files: number;
+  dirs: number;
+  symlinks: number;
+  bytes: number;
+  fallbacks: { path: Buffer; from: string; to: string; reason: string }[];
+  hardlinksSplit: Buffer[];
+  xattrsSkipped: Buffer[];
+  degraded: string[];
+}
+interface RawProbe {
+  engine: string;
+  ok: boolean;
+  reason?: string;
+}
+
+function isFailure(v: unknown): v is Failure {
+  return typeof v === 'object' && v !== null && (v as Partial<Failure>).failed === true;
+}
+
+/** Runs one binding call with cancellation wired, and throws its failure as an Error. */
+async function call<T>(binding: Binding, opts: CommonOptions | undefined, run: (token: CancelToken) => Promise<T | Failure>): Promise<T> {
+  const token = new binding.CancelToken();
+  const signal = opts?.signal;
+  if (signal?.aborted) token.cancel();
+  const onAbort = (): void => token.cancel();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const out = await run(token);
+    if (isFailure(out)) {
+      const extra: { errno?: string; path?: string } = {};
+      if (out.errno !== undefined) extra.errno = out.errno;
+      if (out.path !== undefined) extra.path = out.path.toString();
+      throw coreError(out.code, out.message, extra);
+    }
+    return out;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+export function createNativeCore(binding: Binding): NativeCore {
+  return {
+    kind: 'native',
+    version: binding.coreVersion(),
+
+    async walk(root, opts) {
+      return decodeEntries(await call(binding, opts, (t) => binding.walk(root, t, opts?.onProgress ?? null)));
+    },
+
+    async hashTree(root, opts?: HashOptions): Promise<HashResult> {
+      const raw = await call(binding, opts, (t) => binding.hashTree(root, opts?.records === true, t, opts?.onProgress ?? null));
+      const result: HashResult = { rootHash: raw.rootHash, count: raw.count, bytes: raw.bytes };
+      if (raw.records) result.records = decodeRecords(raw.records);
+      return result;
+    },
+
+    async cloneTree(src, dst, opts: CloneOptions): Promise<CloneReport> {
+      const exclude = (opts.exclude ?? []).map((p) => (typeof p === 'string' ? Buffer.from(p) : p));
+      const raw = await call(binding, opts, (t) => binding.cloneTree(src, dst, opts.engine, exclude, t, opts.onProgress ?? null));
+      return {
+        requested: raw.requested as EngineName,
+        engine: raw.engine as EngineName,
+        files: raw.files,
+        dirs: raw.dirs,
+        symlinks: raw.symlinks,
+        bytes: raw.bytes,
+        fallbacks: raw.fallbacks.map((f) => ({ path: f.path, from: f.from as EngineName, to: f.to as EngineName, reason: f.reason })),
+        hardlinksSplit: raw.hardlinksSplit,
+        xattrsSkipped: raw.xattrsSkipped,
+        degraded: raw.degraded as DegradeReason[],
+      };
+    },
+
+    async probe(dir): Promise<EngineProbe[]> {
+      const raw = await call(binding, undefined, (t) => binding.probe(dir, t));
+      return raw.map((p) => {
+        const probe: EngineProbe = { engine: p.engine as EngineName, ok: p.ok };
+        if (p.reason !== undefined) probe.reason = p.reason;
+        return probe;
+      });
+    },
+  };
+}
