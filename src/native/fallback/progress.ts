@@ -18,10 +18,13 @@ export class ProgressReporter {
     this.state = { phase, entriesDone: 0, entriesTotal: 0, bytesDone: 0, bytesTotal: 0 };
   }
 
-  /** Starts a new phase with known totals; the counters restart at zero. */
+  /**
+   * Starts a new phase with known totals; the counters restart at zero. It is reported at once,
+   * whatever the throttle: a display needs the new totals, and there are at most two per call.
+   */
   phase(phase: Progress['phase'], entriesTotal: number, bytesTotal: number): void {
     Object.assign(this.state, { phase, entriesDone: 0, entriesTotal, bytesDone: 0, bytesTotal });
-    this.tick();
+    this.finish();
   }
 
   /** Reports if the interval has passed since the last report. */
@@ -33,7 +36,7 @@ export class ProgressReporter {
     this.emit();
   }
 
-  /** The final report, sent regardless of the throttle. */
+  /** Reports now, regardless of the throttle (the final report, a phase change). */
   finish(): void {
     if (this.callback === undefined) return;
     this.last = Date.now();
