@@ -2,9 +2,10 @@
  * Finds and loads the native module, checks that it is the build of this package version,
  * and otherwise falls back to the pure-TypeScript core.
  *
- * Candidates, in order: the path in JVS_NATIVE_LIBRARY (for development), the prebuilt
- * per-platform package `jvs-<platform>` (e.g. `jvs-linux-x64-gnu`), then the local build
- * `dist/native/jvs.<platform>.node` written by `npm run build:native`.
+ * Candidates, in order: the prebuilt per-platform package `jvs-<platform>` (e.g.
+ * `jvs-linux-x64-gnu`), then the local build `dist/native/jvs.<platform>.node` written by
+ * `npm run build:native`. JVS_NATIVE_LIBRARY names a module file to use instead of both (for
+ * development and bug hunts): when set, it is the only candidate.
  *
  * JVS_NATIVE=1 requires the native module (an error lists why each candidate failed);
  * JVS_NATIVE=0 forces the fallback; unset, the native module is used when it loads.
@@ -38,9 +39,9 @@ export function platformTag(): string {
 }
 
 function candidates(tag: string): string[] {
-  const list: string[] = [];
   const explicit = process.env['JVS_NATIVE_LIBRARY'];
-  if (explicit) list.push(explicit);
+  if (explicit) return [explicit];
+  const list: string[] = [];
   try {
     list.push(require.resolve(`jvs-${tag}`));
   } catch {
