@@ -42,9 +42,10 @@ export function errnoName(err: unknown): string {
 }
 
 /**
- * Wraps a failed system call as E_IO naming the relative path. Node's own message embeds the
- * absolute path as a lossy string, so only its description part ("permission denied") is kept.
- * Errors that already are core errors pass through unchanged.
+ * Wraps a failed system call naming the relative path: E_NOT_FOUND for ENOENT, E_EXISTS for
+ * EEXIST, else E_IO (the classes the native side gives the same errnos). Node's own message
+ * embeds the absolute path as a lossy string, so only its description ("permission denied") is
+ * kept. Errors that already are core errors pass through unchanged.
  */
 export function ioError(err: unknown, action: string, path: Buffer | string): FallbackCoreError {
   if (err instanceof FallbackCoreError) return err;
@@ -53,7 +54,8 @@ export function ioError(err: unknown, action: string, path: Buffer | string): Fa
   const raw = err instanceof Error ? err.message : String(err);
   const description = /^E[A-Z0-9]+: ([^,]+)/.exec(raw)?.[1] ?? raw;
   const message = errno === undefined ? `${action} ${shown}: ${raw}` : `${action} ${shown}: ${description} (${errno})`;
-  return new FallbackCoreError('E_IO', message, { ...(errno === undefined ? {} : { errno }), path: shown, cause: err });
+  const code = errno === 'ENOENT' ? 'E_NOT_FOUND' : errno === 'EEXIST' ? 'E_EXISTS' : 'E_IO';
+  return new FallbackCoreError(code, message, { ...(errno === undefined ? {} : { errno }), path: shown, cause: err });
 }
 
 /** The error for a FIFO, socket or device where content or a copy is needed (CONTRACT §1.6). */

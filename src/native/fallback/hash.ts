@@ -42,7 +42,7 @@ export async function hashTree(root: string, opts: HashOptions = {}): Promise<Ha
     const buf = (buffers[worker] ??= Buffer.allocUnsafe(READ_CHUNK));
     const content = await hashFile(paths.abs(e.path), e.path, buf, progress, opts.signal);
     bytes += content.bytes;
-    records.set(e, record(e, content.hash));
+    records.set(e, { kind: 'file', path: e.path, perm: content.perm, size: content.bytes, hash: content.hash });
     progress.state.entriesDone++;
     progress.tick();
   });
@@ -58,34 +58,33 @@ export async function hashTree(root: string, opts: HashOptions = {}): Promise<Ha
 }
 
 /** The line `<type>:<path>:<meta>:<hash>` of §4 step 3, as bytes (the path is never decoded). */
-export function recordLine(r: HashRecord): Buffer {
+function recordLine(r: HashRecord): Buffer {
   const mode = `mode=${r.perm.toString(8).padStart(4, '0')}`;
   const meta = r.kind === 'file' ? `${mode},size=${r.size}` : mode;
   return Buffer.concat([Buffer.from(`${r.kind}:`), r.path, Buffer.from(`:${meta}:${r.hash}`)]);
 }
 
 function record(e: WalkEntry, hash: string): HashRecord {
-  return {
-    kind: e.kind as HashRecord['kind'],
-    path: e.path,
-    perm: e.mode & 0o777,
-    size: e.kind === 'dir' ? 0 : e.size,
-    hash,
-  };
+  return { kind: e.kind === 'dir' ? 'dir' : 'symlink', path: e.path, perm: e.mode & 0o777, size: e.kind === 'dir' ? 0 : e.size, hash };
 }
 
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Streams one file through SHA-256 in fixed-size chunks, so memory does not grow with file size. */
+/**
+ * Streams one file through SHA-256 in fixed-size chunks, so memory does not grow with file size.
+ * The record takes its size (bytes actually hashed) and permission bits from the open file, not
+ * from the walk, so it always describes exactly the content that produced its hash (as the
+ * native side does).
+ */
 async function hashFile(
   abs: Buffer,
   rel: Buffer,
   buf: Buffer,
   progress: ProgressReporter,
   signal: AbortSignal | undefined,
-): Promise<{ hash: string; bytes: number }> {
+): Promise<{ hash: string; bytes: number; perm: number }> {
   let fh: FileHandle;
   try {
     fh = await open(abs, OPEN_FLAGS);
@@ -112,7 +111,7 @@ async function hashFile(
       progress.state.bytesDone += bytesRead;
       progress.tick();
     }
-    return { hash: h.digest('hex'), bytes };
+    return { hash: h.digest('hex'), bytes, perm: Number(st.mode) & 0o777 };
   } catch (err) {
     throw ioError(err, 'cannot read', rel);
   } finally {

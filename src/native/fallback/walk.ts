@@ -11,7 +11,7 @@
 import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import type { CommonOptions, EntryKind, WalkEntry } from '../types.js';
-import { FallbackCoreError, errnoOf, ioError } from './errors.js';
+import { FallbackCoreError, ioError } from './errors.js';
 import { forEachLimited } from './pool.js';
 import { ProgressReporter } from './progress.js';
 
@@ -60,9 +60,6 @@ export async function checkRoot(root: string): Promise<BigIntStats> {
   try {
     st = await stat(root, { bigint: true });
   } catch (err) {
-    if (errnoOf(err) === 'ENOENT') {
-      throw new FallbackCoreError('E_NOT_FOUND', `no such directory: ${root}`, { errno: 'ENOENT', path: root, cause: err });
-    }
     throw ioError(err, 'cannot stat', root);
   }
   if (!st.isDirectory()) {
@@ -98,7 +95,7 @@ export async function walkTree(root: string, opts: WalkOptions = {}): Promise<Wa
       try {
         names = await readdir(paths.abs(dir), { encoding: 'buffer' });
       } catch (err) {
-        throw ioError(err, 'cannot read directory', dir.length === 0 ? root : dir);
+        throw ioError(err, 'cannot read directory', dir.length === 0 ? '.' : dir);
       }
       for (const name of names) {
         const rel = childPath(dir, name);
