@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFallbackCore } from '../../src/native/fallback/index.js';
+import { onJuicefsMount } from '../../src/native/fallback/probe.js';
 import type { CoreError, HashRecord, Progress, WalkEntry } from '../../src/native/types.js';
 import {
   CONTRACT_VECTOR_LINES,
@@ -379,10 +380,11 @@ describe('cloneTree', () => {
 
   it.todo('reflinks for real on XFS (needs fsTarget from test/support/filesystems.ts)');
 
-  it('degrades juicefs to a byte copy (the fallback cannot speak the protocol)', async () => {
+  it('degrades juicefs to a byte copy, saying why', async () => {
     await buildHardlinksTree(src);
     const report = await core.cloneTree(src, dst, { engine: 'juicefs' });
-    expect(report).toMatchObject({ requested: 'juicefs', engine: 'copy', fallbacks: [], degraded: ['juicefs-not-available', 'hardlink'] });
+    // The temporary directory is not on JuiceFS; on JuiceFS the reason is juicefs-not-available.
+    expect(report).toMatchObject({ requested: 'juicefs', engine: 'copy', fallbacks: [], degraded: ['not-on-juicefs', 'hardlink'] });
   });
 
   it('is cancellable between files and then leaves nothing behind', async () => {
@@ -438,5 +440,23 @@ describe('probe', () => {
 
   it('rejects a missing directory', async () => {
     expect((await failure(core.probe(join(work, 'nope')))).code).toBe('E_NOT_FOUND');
+  });
+
+  it('finds JuiceFS by the mount containing the directory, by path components', () => {
+    const info = Buffer.from(
+      [
+        '27 1 254:0 / / rw,relatime - ext4 /dev/vda rw',
+        '40 27 0:50 / /mnt/jfs rw,relatime - fuse.juicefs JuiceFS:vol rw',
+        '41 40 254:1 / /mnt/jfs/local rw,relatime - xfs /dev/vdb rw',
+        '42 27 0:51 / /mnt/with\\040space rw - fuse.JuiceFS JuiceFS:v2 rw',
+      ].join('\n'),
+    );
+    const on = (p: string): boolean => onJuicefsMount(info, Buffer.from(p));
+    expect(on('/mnt/jfs')).toBe(true);
+    expect(on('/mnt/jfs/repo')).toBe(true);
+    expect(on('/mnt/jfs2/repo')).toBe(false);
+    expect(on('/mnt/jfs/local/repo')).toBe(false);
+    expect(on('/mnt/with space/repo')).toBe(true);
+    expect(on('/home/repo')).toBe(false);
   });
 });

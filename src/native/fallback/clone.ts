@@ -15,14 +15,17 @@
  * - the destination root gets the source root's mode and times.
  * What it does not: extended attributes and ACLs (Node has no xattr API; nothing is recorded in
  * xattrsSkipped because nothing is inspected), hard links (split and reported), JuiceFS clones
- * (the protocol is native-only: a byte copy, reported as juicefs-not-available).
+ * (the protocol is native-only: a byte copy, reported as juicefs-not-available, or as
+ * not-on-juicefs when the trees are not on JuiceFS anyway).
  */
 import { constants } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { chmod, copyFile, lchown, lstat, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { CloneFallback, CloneOptions, CloneReport, DegradeReason, EngineName, WalkEntry } from '../types.js';
 import { FallbackCoreError, errnoName, errnoOf, ioError, throwIfCancelled, unsupportedFile } from './errors.js';
 import { FILES_IN_FLIGHT, forEachLimited } from './pool.js';
+import { isOnJuicefs } from './probe.js';
 import { ProgressReporter } from './progress.js';
 import { TreePaths, checkRoot, walkTree } from './walk.js';
 
@@ -118,7 +121,7 @@ export async function cloneTree(src: string, dst: string, opts: CloneOptions): P
   const note = (r: DegradeReason): void => {
     if (!degraded.includes(r)) degraded.push(r);
   };
-  if (opts.engine === 'juicefs') note('juicefs-not-available');
+  if (opts.engine === 'juicefs') note(await juicefsReason(src, dst));
   const split = new Set(hardlinksSplit);
   for (const f of files) {
     if (split.has(f.path)) note('hardlink');
@@ -137,6 +140,15 @@ export async function cloneTree(src: string, dst: string, opts: CloneOptions): P
     xattrsSkipped: [],
     degraded,
   };
+}
+
+/**
+ * Why a requested JuiceFS clone became a byte copy: the trees are not both on JuiceFS, or they
+ * are but the fallback cannot speak the clone protocol.
+ */
+async function juicefsReason(src: string, dst: string): Promise<DegradeReason> {
+  const onJuicefs = (await isOnJuicefs(src)) && (await isOnJuicefs(dirname(dst)));
+  return onJuicefs ? 'juicefs-not-available' : 'not-on-juicefs';
 }
 
 async function ensureAbsent(dst: string): Promise<void> {

@@ -46,29 +46,40 @@ async function tryEngine(engine: EngineProbe['engine'], op: () => Promise<void>)
   }
 }
 
-/**
- * Whether dir lies on a JuiceFS mount: the mount containing it (the longest mount point that is a
- * path-component prefix of its real path, CONTRACT §6.1 step 3) has a type containing "juicefs".
- * Paths are compared as latin1 strings, i.e. as bytes, as mountinfo stores them.
- */
+/** Whether dir lies on a JuiceFS mount, from /proc/self/mountinfo (never, where there is none). */
 export async function isOnJuicefs(dir: string): Promise<boolean> {
-  let info: string;
+  let info: Buffer;
   try {
-    info = (await readFile('/proc/self/mountinfo')).toString('latin1');
+    info = await readFile('/proc/self/mountinfo');
   } catch (err) {
     if (errnoOf(err) === 'ENOENT') return false; // not Linux
     throw ioError(err, 'cannot read', '/proc/self/mountinfo');
   }
-  const real = (await realpath(dir, { encoding: 'buffer' })).toString('latin1');
+  let real: Buffer;
+  try {
+    real = await realpath(dir, { encoding: 'buffer' });
+  } catch (err) {
+    throw ioError(err, 'cannot resolve', dir);
+  }
+  return onJuicefsMount(info, real);
+}
+
+/**
+ * Whether the mount containing real (the longest mount point that is a path-component prefix of
+ * it, CONTRACT §6.1 step 3; the later of equal ones, as it is mounted on top) has a type
+ * containing "juicefs". Compared as latin1 strings, i.e. as bytes, as mountinfo stores them.
+ */
+export function onJuicefsMount(mountinfo: Buffer, real: Buffer): boolean {
+  const path = real.toString('latin1');
   let best: { point: string; type: string } | undefined;
-  for (const line of info.split('\n')) {
+  for (const line of mountinfo.toString('latin1').split('\n')) {
     const fields = line.split(' ');
     const sep = fields.indexOf('-');
     const point = fields[4];
     const type = fields[sep + 1];
     if (sep < 0 || point === undefined || type === undefined) continue;
     const mount = point.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-    const contains = mount === '/' || real === mount || real.startsWith(`${mount}/`);
+    const contains = mount === '/' || path === mount || path.startsWith(`${mount}/`);
     if (contains && (best === undefined || mount.length >= best.point.length)) best = { point: mount, type };
   }
   return best?.type.toLowerCase().includes('juicefs') ?? false;
