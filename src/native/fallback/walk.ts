@@ -116,7 +116,8 @@ export async function walkTree(root: string, opts: WalkOptions = {}): Promise<Wa
       }
       progress.tick();
     });
-    entries.push(...found);
+    // Not push(...found): spreading a level of a few hundred thousand entries overflows the stack.
+    for (const e of found) entries.push(e);
     level = found.filter((e) => e.kind === 'dir').map((e) => e.path);
   }
   entries.sort((a, b) => Buffer.compare(a.path, b.path));
