@@ -61,27 +61,32 @@ function tryLoad(path: string): Binding {
   return binding;
 }
 
-function load(): { core: NativeCore; info: CoreInfo } {
-  const mode = process.env['JVS_NATIVE'];
+/** Loads the native module, or says why each candidate was rejected. Never falls back. */
+export function loadNativeCore(): { core?: NativeCore; path?: string; rejected: string[] } {
   const tag = platformTag();
   const rejected: string[] = [];
-  if (mode !== '0') {
-    const list = candidates(tag);
-    if (list.length === 0) rejected.push(`no native module for ${tag} (looked for package jvs-${tag} and dist/native/jvs.${tag}.node)`);
-    for (const path of list) {
-      try {
-        return { core: createNativeCore(tryLoad(path)), info: { kind: 'native', path, platform: tag, rejected } };
-      } catch (e) {
-        rejected.push(`${path}: ${e instanceof Error ? e.message : String(e)}`);
-      }
+  const list = candidates(tag);
+  if (list.length === 0) rejected.push(`no native module for ${tag} (looked for package jvs-${tag} and dist/native/jvs.${tag}.node)`);
+  for (const path of list) {
+    try {
+      return { core: createNativeCore(tryLoad(path)), path, rejected };
+    } catch (e) {
+      rejected.push(`${path}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    if (mode === '1') {
-      throw new Error(`JVS_NATIVE=1 but the native module cannot be loaded:\n  ${rejected.join('\n  ')}`);
-    }
-  } else {
-    rejected.push('JVS_NATIVE=0');
   }
-  return { core: createFallbackCore(), info: { kind: 'fallback', platform: tag, rejected } };
+  return { rejected };
+}
+
+function load(): { core: NativeCore; info: CoreInfo } {
+  const mode = process.env['JVS_NATIVE'];
+  const platform = platformTag();
+  if (mode === '0') return { core: createFallbackCore(), info: { kind: 'fallback', platform, rejected: ['JVS_NATIVE=0'] } };
+  const native = loadNativeCore();
+  if (native.core) return { core: native.core, info: { kind: 'native', path: native.path!, platform, rejected: native.rejected } };
+  if (mode === '1') {
+    throw new Error(`JVS_NATIVE=1 but the native module cannot be loaded:\n  ${native.rejected.join('\n  ')}`);
+  }
+  return { core: createFallbackCore(), info: { kind: 'fallback', platform, rejected: native.rejected } };
 }
 
 let loaded: { core: NativeCore; info: CoreInfo } | undefined;

@@ -1,0 +1,144 @@
+/**
+ * The Rust core and the pure-TypeScript fallback must agree: same walks, same hashes, same
+ * records, same error classes, and clones that hash identically. Where the fallback cannot
+ * represent something it must fail clearly, never answer differently.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createFallbackCore } from '../../src/native/fallback/index.js';
+import { loadNativeCore } from '../../src/native/loader.js';
+import type { CoreError, EngineName, NativeCore, WalkEntry } from '../../src/native/types.js';
+import {
+  addFifo,
+  buildAwkwardNamesTree,
+  buildContractVectorTree,
+  buildDeepTree,
+  buildHardlinksTree,
+  buildModesTree,
+  buildNonUtf8NamesTree,
+  removeTree,
+} from './fixtures.js';
+
+const loaded = loadNativeCore();
+if (!loaded.core) throw new Error(`parity tests need the native module: ${loaded.rejected.join('; ')}`);
+const native: NativeCore = loaded.core;
+const fallback: NativeCore = createFallbackCore();
+
+const TREES: Record<string, (dir: string) => Promise<void>> = {
+  'contract vector': buildContractVectorTree,
+  'awkward names': buildAwkwardNamesTree,
+  'non-UTF-8 names': buildNonUtf8NamesTree,
+  'deep (200 levels)': (dir) => buildDeepTree(dir, 200),
+  modes: buildModesTree,
+  hardlinks: buildHardlinksTree,
+};
+
+let base: string;
+beforeAll(async () => {
+  base = await mkdtemp(join(tmpdir(), 'jvs-parity-'));
+});
+afterAll(async () => {
+  await removeTree(base);
+});
+
+let counter = 0;
+async function tree(build: (dir: string) => Promise<void>): Promise<string> {
+  const dir = join(base, `t${counter++}`);
+  await mkdir(dir);
+  await build(dir);
+  return dir;
+}
+
+async function outcome<T>(p: Promise<T>): Promise<{ ok: T } | { code: string; path: string | undefined; message: string }> {
+  try {
+    return { ok: await p };
+  } catch (e) {
+    const err = e as CoreError;
+    return { code: err.code, path: err.path, message: err.message };
+  }
+}
+
+/** Walk entries with raw names as hex, so that a mismatch prints readably. */
+function comparable(entries: WalkEntry[]): unknown[] {
+  return entries.map((e) => ({ ...e, path: e.path.toString('hex'), target: e.target?.toString('hex') }));
+}
+
+describe.each(Object.entries(TREES))('%s', (_name, build) => {
+  it('walks identically', async () => {
+    const dir = await tree(build);
+    const [n, f] = await Promise.all([outcome(native.walk(dir)), outcome(fallback.walk(dir))]);
+    if ('ok' in n && 'ok' in f) {
+      expect(comparable(f.ok)).toEqual(comparable(n.ok));
+    } else {
+      // Only a name the fallback cannot represent may make it differ, and then it must say so.
+      expect('ok' in n).toBe(true);
+      expect(f).toMatchObject({ code: 'E_IO' });
+    }
+  });
+
+  it('hashes identically, records included', async () => {
+    const dir = await tree(build);
+    const [n, f] = await Promise.all([outcome(native.hashTree(dir, { records: true })), outcome(fallback.hashTree(dir, { records: true }))]);
+    expect('ok' in n).toBe(true);
+    if ('ok' in f && 'ok' in n) {
+      expect(f.ok.rootHash).toBe(n.ok.rootHash);
+      expect(f.ok.count).toBe(n.ok.count);
+      expect(f.ok.bytes).toBe(n.ok.bytes);
+      const strip = (r: typeof n.ok.records): unknown => r?.map((x) => ({ ...x, path: x.path.toString('hex') }));
+      expect(strip(f.ok.records)).toEqual(strip(n.ok.records));
+    } else {
+      expect(f).toMatchObject({ code: 'E_IO' });
+    }
+  });
+
+  it.each(['copy', 'reflink'] as EngineName[])('clones with %s to trees that hash like the source', async (engine) => {
+    const src = await tree(build);
+    const want = await native.hashTree(src);
+    for (const [side, core] of [
+      ['native', native],
+      ['fallback', fallback],
+    ] as const) {
+      const dst = join(base, `clone-${counter++}`);
+      const res = await outcome(core.cloneTree(src, dst, { engine }));
+      if (!('ok' in res)) {
+        expect(side, `${side} clone failed: ${JSON.stringify(res)}`).toBe('fallback');
+        expect(res.code).toBe('E_IO');
+        continue;
+      }
+      expect((await native.hashTree(dst)).rootHash, side).toBe(want.rootHash);
+      expect(res.ok.requested).toBe(engine);
+    }
+  });
+});
+
+describe('errors agree', () => {
+  it('special files', async () => {
+    const dir = await tree(async (d) => {
+      await buildContractVectorTree(d);
+      addFifo(d, 'sub/pipe');
+    });
+    const [n, f] = await Promise.all([outcome(native.hashTree(dir)), outcome(fallback.hashTree(dir))]);
+    expect(n).toEqual({ code: 'E_UNSUPPORTED_FILE', path: 'sub/pipe', message: 'unsupported file type (fifo): sub/pipe' });
+    expect(f).toEqual(n);
+    for (const core of [native, fallback]) {
+      const dst = join(base, `clone-${counter++}`);
+      expect(await outcome(core.cloneTree(dir, dst, { engine: 'copy' }))).toMatchObject({ code: 'E_UNSUPPORTED_FILE', path: 'sub/pipe' });
+      expect(existsSync(dst), `${core.kind} left ${dst} behind`).toBe(false);
+    }
+  });
+
+  it('missing roots and existing destinations', async () => {
+    const src = await tree(buildContractVectorTree);
+    for (const core of [native, fallback]) {
+      expect(await outcome(core.hashTree(join(base, 'missing')))).toMatchObject({ code: 'E_NOT_FOUND' });
+      expect(await outcome(core.cloneTree(join(base, 'missing'), join(base, `x${counter++}`), { engine: 'copy' }))).toMatchObject({
+        code: 'E_NOT_FOUND',
+      });
+      expect(await outcome(core.cloneTree(src, src, { engine: 'copy' }))).toMatchObject({ code: 'E_EXISTS' });
+    }
+  });
+});
