@@ -24,6 +24,7 @@ import {
   removeTree,
   under,
 } from './fixtures.js';
+import { freshDir, fsTarget } from '../support/filesystems.js';
 
 const core = createFallbackCore();
 const isRoot = process.getuid?.() === 0;
@@ -378,8 +379,6 @@ describe('cloneTree', () => {
     expect((await core.hashTree(dst)).rootHash).toBe(CONTRACT_VECTOR_ROOT_HASH);
   });
 
-  it.todo('reflinks for real on XFS (needs fsTarget from test/support/filesystems.ts)');
-
   it('degrades juicefs to a byte copy, saying why', async () => {
     await buildHardlinksTree(src);
     const report = await core.cloneTree(src, dst, { engine: 'juicefs' });
@@ -458,5 +457,46 @@ describe('probe', () => {
     expect(on('/mnt/jfs/local/repo')).toBe(false);
     expect(on('/mnt/with space/repo')).toBe(true);
     expect(on('/home/repo')).toBe(false);
+  });
+});
+
+const juicefs = fsTarget('juicefs');
+
+describe.each([fsTarget('xfs'), fsTarget('btrfs')])('on $name', (target) => {
+  it.skipIf(target.dir === undefined)('reflinks every file, with nothing degraded', async () => {
+    const base = await freshDir(target, 'fallback-reflink');
+    try {
+      const from = join(base, 'src');
+      await mkdir(from);
+      await buildContractVectorTree(from);
+      await buildModesTree(join(from, 'sub/empty'));
+      expect((await core.probe(base)).find((p) => p.engine === 'reflink')).toEqual({ engine: 'reflink', ok: true });
+      const report = await core.cloneTree(from, join(base, 'dst'), { engine: 'reflink' });
+      expect(report).toMatchObject({ requested: 'reflink', engine: 'reflink', fallbacks: [], degraded: [] });
+      expect((await core.hashTree(join(base, 'dst'))).rootHash).toBe((await core.hashTree(from)).rootHash);
+    } finally {
+      await removeTree(base);
+    }
+  });
+});
+
+describe.skipIf(juicefs.dir === undefined)('on JuiceFS', () => {
+  it('knows it is on JuiceFS but cannot clone there', async () => {
+    const base = await freshDir(juicefs, 'fallback-juicefs');
+    try {
+      const from = join(base, 'src');
+      await mkdir(from);
+      await buildContractVectorTree(from);
+      expect((await core.probe(base)).find((p) => p.engine === 'juicefs')).toEqual({
+        engine: 'juicefs',
+        ok: false,
+        reason: 'fallback cannot speak the JuiceFS protocol',
+      });
+      const report = await core.cloneTree(from, join(base, 'dst'), { engine: 'juicefs' });
+      expect(report).toMatchObject({ requested: 'juicefs', engine: 'copy', fallbacks: [], degraded: ['juicefs-not-available'] });
+      expect((await core.hashTree(join(base, 'dst'))).rootHash).toBe(CONTRACT_VECTOR_ROOT_HASH);
+    } finally {
+      await removeTree(base);
+    }
   });
 });
