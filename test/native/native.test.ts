@@ -203,6 +203,7 @@ describe('progress and cancellation', () => {
       getCore().hashTree(dir, {
         signal: ac.signal,
         onProgress: (ev) => {
+          if (ev.phase !== 'hash') return;
           if (bytesAtAbort < 0) bytesAtAbort = ev.bytesDone;
           ac.abort();
         },

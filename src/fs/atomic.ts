@@ -1,0 +1,48 @@
+/**
+ * The one way JVS writes a file (CONTRACT §3.1, DESIGN "Safety rules"): a temp file
+ * `.jvs-tmp-<digits>` in the destination directory, written, chmod'ed, fsynced and closed,
+ * renamed over the target, then the directory fsynced so the rename itself is durable.
+ * Readers see the old content or the new, never a partial file. A failed fsync is an error:
+ * it is never retried as if it had worked.
+ */
+import { randomInt } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/** `.jvs-tmp-` + digits: the transient name both tools know (doctor's clean_tmp removes leftovers). */
+export const TMP_PREFIX = '.jvs-tmp-';
+
+export function tmpName(): string {
+  return `${TMP_PREFIX}${Date.now()}${String(randomInt(1_000_000_000)).padStart(9, '0')}`;
+}
+
+/** fsyncs a directory, making renames and creations inside it durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Atomically replaces `path` with `data`, with exactly `mode` (umask does not apply). */
+export async function writeFileAtomic(path: string, data: string | Buffer, mode: number): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, tmpName());
+  const fh = await open(tmp, 'wx', mode);
+  try {
+    try {
+      await fh.writeFile(data);
+      await fh.chmod(mode);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await fsyncDir(dir);
+}
