@@ -1,13 +1,21 @@
 import type { CoreError } from './types.js';
 
-/** Builds the Error both core implementations throw (see CoreError in types.ts). */
-export function coreError(code: string, message: string, extra: { errno?: string; path?: string } = {}): CoreError {
-  const err = new Error(message) as CoreError;
-  err.name = 'CoreError';
-  err.code = code;
-  if (extra.errno !== undefined) err.errno = extra.errno;
-  if (extra.path !== undefined) err.path = extra.path;
-  return err;
+/** The error classes the core produces (CONTRACT §1.6, plus E_CANCELLED). */
+export type CoreErrorCode = 'E_IO' | 'E_UNSUPPORTED_FILE' | 'E_NOT_FOUND' | 'E_EXISTS' | 'E_CANCELLED';
+
+/** The Error both core implementations throw (see CoreError in types.ts). */
+export class JvsCoreError extends Error implements CoreError {
+  readonly code: string;
+  readonly errno?: string;
+  readonly path?: string;
+
+  constructor(code: string, message: string, extra: { errno?: string; path?: string; cause?: unknown } = {}) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.name = 'CoreError';
+    this.code = code;
+    if (extra.errno !== undefined) this.errno = extra.errno;
+    if (extra.path !== undefined) this.path = extra.path;
+  }
 }
 
 export function isCoreError(e: unknown): e is CoreError {

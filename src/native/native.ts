@@ -3,7 +3,7 @@
  * AbortSignal and progress, decodes packed results, and turns failure records into Errors
  * (created here, on the JS thread, so their stacks show the caller).
  */
-import { coreError } from './errors.js';
+import { JvsCoreError } from './errors.js';
 import { decodeEntries, decodeRecords } from './codec.js';
 import type {
   CloneOptions,
@@ -87,7 +87,7 @@ async function call<T>(binding: Binding, opts: CommonOptions | undefined, run: (
       const extra: { errno?: string; path?: string } = {};
       if (out.errno !== undefined) extra.errno = out.errno;
       if (out.path !== undefined) extra.path = out.path.toString();
-      throw coreError(out.code, out.message, extra);
+      throw new JvsCoreError(out.code, out.message, extra);
     }
     return out;
   } finally {

@@ -23,7 +23,7 @@ import type { BigIntStats } from 'node:fs';
 import { chmod, copyFile, lchown, lstat, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { CloneFallback, CloneOptions, CloneReport, DegradeReason, EngineName, WalkEntry } from '../types.js';
-import { FallbackCoreError, errnoName, errnoOf, ioError, throwIfCancelled, unsupportedFile } from './errors.js';
+import { JvsCoreError, errnoName, errnoOf, ioError, throwIfCancelled, unsupportedFile } from './errors.js';
 import { FILES_IN_FLIGHT, forEachLimited } from './pool.js';
 import { isOnJuicefs } from './probe.js';
 import { ProgressReporter } from './progress.js';
@@ -66,7 +66,7 @@ export async function cloneTree(src: string, dst: string, opts: CloneOptions): P
     await mkdir(dst, { mode: 0o700 });
   } catch (err) {
     if (errnoOf(err) === 'EEXIST') {
-      throw new FallbackCoreError('E_EXISTS', `destination already exists: ${dst}`, { errno: 'EEXIST', path: dst, cause: err });
+      throw new JvsCoreError('E_EXISTS', `destination already exists: ${dst}`, { errno: 'EEXIST', path: dst, cause: err });
     }
     throw ioError(err, 'cannot create', dst);
   }
@@ -158,7 +158,7 @@ async function ensureAbsent(dst: string): Promise<void> {
     if (errnoOf(err) === 'ENOENT') return;
     throw ioError(err, 'cannot stat', dst);
   }
-  throw new FallbackCoreError('E_EXISTS', `destination already exists: ${dst}`, { errno: 'EEXIST', path: dst });
+  throw new JvsCoreError('E_EXISTS', `destination already exists: ${dst}`, { errno: 'EEXIST', path: dst });
 }
 
 function sourceMeta(st: BigIntStats): SourceMeta {
@@ -232,7 +232,7 @@ async function attempt(action: string, rel: Buffer, op: () => Promise<unknown>):
  * of its entries for a non-root caller, so on a first failure the directories are made writable.
  * If even that fails, the clone's error says what was left behind.
  */
-async function removeClone(dst: string, dirs: Buffer[], failure: FallbackCoreError): Promise<void> {
+async function removeClone(dst: string, dirs: Buffer[], failure: JvsCoreError): Promise<void> {
   try {
     await rm(dst, { recursive: true, force: true });
     return;

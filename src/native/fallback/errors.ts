@@ -1,22 +1,7 @@
-import type { CoreError } from '../types.js';
+import { JvsCoreError } from '../errors.js';
 
-/** The error classes the core produces (CONTRACT §1.6, plus E_CANCELLED). */
-export type CoreErrorCode = 'E_IO' | 'E_UNSUPPORTED_FILE' | 'E_NOT_FOUND' | 'E_EXISTS' | 'E_CANCELLED';
-
-/** The fallback's error object; the rest of JVS only relies on the CoreError fields. */
-export class FallbackCoreError extends Error implements CoreError {
-  readonly code: CoreErrorCode;
-  readonly errno?: string;
-  readonly path?: string;
-
-  constructor(code: CoreErrorCode, message: string, extra: { errno?: string; path?: string; cause?: unknown } = {}) {
-    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
-    this.name = 'CoreError';
-    this.code = code;
-    if (extra.errno !== undefined) this.errno = extra.errno;
-    if (extra.path !== undefined) this.path = extra.path;
-  }
-}
+/** The fallback throws the same error class as the native side. */
+export { JvsCoreError, type CoreErrorCode } from '../errors.js';
 
 /** Display form of a raw name. Lossy for non-UTF-8 bytes, which is acceptable for messages only. */
 export function displayPath(path: Buffer | string): string {
@@ -47,26 +32,26 @@ export function errnoName(err: unknown): string {
  * embeds the absolute path as a lossy string, so only its description ("permission denied") is
  * kept. Errors that already are core errors pass through unchanged.
  */
-export function ioError(err: unknown, action: string, path: Buffer | string): FallbackCoreError {
-  if (err instanceof FallbackCoreError) return err;
+export function ioError(err: unknown, action: string, path: Buffer | string): JvsCoreError {
+  if (err instanceof JvsCoreError) return err;
   const errno = errnoOf(err);
   const shown = displayPath(path);
   const raw = err instanceof Error ? err.message : String(err);
   const description = /^E[A-Z0-9]+: ([^,]+)/.exec(raw)?.[1] ?? raw;
   const message = errno === undefined ? `${action} ${shown}: ${raw}` : `${action} ${shown}: ${description} (${errno})`;
   const code = errno === 'ENOENT' ? 'E_NOT_FOUND' : errno === 'EEXIST' ? 'E_EXISTS' : 'E_IO';
-  return new FallbackCoreError(code, message, { ...(errno === undefined ? {} : { errno }), path: shown, cause: err });
+  return new JvsCoreError(code, message, { ...(errno === undefined ? {} : { errno }), path: shown, cause: err });
 }
 
 /** The error for a FIFO, socket or device where content or a copy is needed (CONTRACT §1.6). */
-export function unsupportedFile(kind: 'fifo' | 'socket' | 'chardev' | 'blockdev', path: Buffer): FallbackCoreError {
+export function unsupportedFile(kind: 'fifo' | 'socket' | 'chardev' | 'blockdev', path: Buffer): JvsCoreError {
   const what = kind === 'fifo' || kind === 'socket' ? kind : 'device';
   const shown = displayPath(path);
-  return new FallbackCoreError('E_UNSUPPORTED_FILE', `unsupported file type (${what}): ${shown}`, { path: shown });
+  return new JvsCoreError('E_UNSUPPORTED_FILE', `unsupported file type (${what}): ${shown}`, { path: shown });
 }
 
-export function cancelled(): FallbackCoreError {
-  return new FallbackCoreError('E_CANCELLED', 'operation cancelled');
+export function cancelled(): JvsCoreError {
+  return new JvsCoreError('E_CANCELLED', 'operation cancelled');
 }
 
 /** Throws E_CANCELLED when the signal has fired; called between files, never mid-file. */

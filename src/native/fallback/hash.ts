@@ -4,7 +4,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { HashOptions, HashRecord, HashResult, WalkEntry } from '../types.js';
-import { FallbackCoreError, displayPath, ioError, throwIfCancelled, unsupportedFile } from './errors.js';
+import { JvsCoreError, displayPath, ioError, throwIfCancelled, unsupportedFile } from './errors.js';
 import { FILES_IN_FLIGHT, forEachLimited } from './pool.js';
 import { ProgressReporter } from './progress.js';
 import { TreePaths, baseName, kindOf, walkTree } from './walk.js';
@@ -97,7 +97,7 @@ async function hashFile(
     if (kind !== 'file') {
       if (kind !== 'dir' && kind !== 'symlink') throw unsupportedFile(kind, rel);
       const shown = displayPath(rel);
-      throw new FallbackCoreError('E_IO', `cannot read ${shown}: it stopped being a regular file`, { path: shown });
+      throw new JvsCoreError('E_IO', `cannot read ${shown}: it stopped being a regular file`, { path: shown });
     }
     const h = createHash('sha256');
     let bytes = 0;

@@ -3,27 +3,17 @@
  * Rust module cannot load (or JVS_NATIVE=0). Same results as the native side, byte for byte in
  * hashes and walks; slower, and with the limits documented in walk.ts and clone.ts.
  */
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../package-info.js';
 import type { NativeCore } from '../types.js';
 import { cloneTree } from './clone.js';
 import { hashTree } from './hash.js';
 import { probe } from './probe.js';
 import { walkTree } from './walk.js';
 
-/**
- * The package version. This file sits three levels below the package root both as
- * src/native/fallback/index.ts (tsx, vitest) and as dist/native/fallback/index.js (after tsc).
- */
-function packageVersion(): string {
-  const pkg: unknown = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
-  if (typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string') return pkg.version;
-  throw new Error('package.json has no version');
-}
-
 export function createFallbackCore(): NativeCore {
   return {
     kind: 'fallback',
-    version: packageVersion(),
+    version: packageVersion,
     // Only the public options: the walk's internal hooks are not part of the interface.
     walk: (root, opts) => walkTree(root, { onProgress: opts?.onProgress, signal: opts?.signal }),
     hashTree,

@@ -11,7 +11,7 @@
 import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import type { CommonOptions, EntryKind, WalkEntry } from '../types.js';
-import { FallbackCoreError, ioError } from './errors.js';
+import { JvsCoreError, ioError } from './errors.js';
 import { forEachLimited } from './pool.js';
 import { ProgressReporter } from './progress.js';
 
@@ -63,7 +63,7 @@ export async function checkRoot(root: string): Promise<BigIntStats> {
     throw ioError(err, 'cannot stat', root);
   }
   if (!st.isDirectory()) {
-    throw new FallbackCoreError('E_IO', `not a directory: ${root}`, { errno: 'ENOTDIR', path: root });
+    throw new JvsCoreError('E_IO', `not a directory: ${root}`, { errno: 'ENOTDIR', path: root });
   }
   return st;
 }
