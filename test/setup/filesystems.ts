@@ -97,9 +97,22 @@ export default function setup(project: TestProject): (() => void) | undefined {
       log(`teardown ${Date.now() - t0} ms`);
     }
   };
-  // vitest turns SIGINT/SIGTERM into process.exit(), so this also covers Ctrl-C. A SIGKILL leaves
-  // the state dir behind; the next run's `up` removes it (its owner pid is gone).
-  process.once('exit', teardown);
+  // vitest turns SIGINT/SIGTERM into process.exit() from inside its own 'exit' listener, which
+  // ends the process before later 'exit' listeners run: so ours must come first (prepend).
+  // Signals nobody handles (e.g. SIGHUP) would kill the process without any 'exit' event: handle
+  // those here. A SIGKILL still leaves the state dir behind; the next run's `up` removes it (its
+  // owner pid is gone).
+  process.prependOnceListener('exit', teardown);
+  const signalHandlers: [NodeJS.Signals, () => void][] = [];
+  for (const [sig, num] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+    if (process.listenerCount(sig) > 0) continue;
+    const h = (): void => {
+      teardown();
+      process.exit(128 + num);
+    };
+    process.once(sig, h);
+    signalHandlers.push([sig, h]);
+  }
 
   const r = runScript(['up', '--state', state, '--owner-pid', String(process.pid)], 300_000);
   let values: Record<string, string> = {};
@@ -128,5 +141,6 @@ export default function setup(project: TestProject): (() => void) | undefined {
     // `down` deletes the state dir itself, and refuses to while anything is still mounted in it.
     teardown();
     process.off('exit', teardown);
+    for (const [sig, h] of signalHandlers) process.off(sig, h);
   };
 }
