@@ -1,0 +1,25 @@
+/** Options shared by the bench commands, and what a command hands back to main. */
+import type { DatasetRun, TargetCheck } from './report.js';
+
+export interface BenchOptions {
+  /** Interleaved rounds; every contender runs once per round. */
+  runs: number;
+  /** Smaller datasets (1/10) for smoke runs; results are indicative only. */
+  quick: boolean;
+  /** Dataset scale factor (1, or 0.1 with --quick, or --scale). */
+  scale: number;
+  /** Lower-case substrings: keep only contenders whose name contains one (empty = all). */
+  only: string[];
+  /** Lower-case substrings: keep only datasets whose name or label contains one (empty = all). */
+  dataset: string[];
+  /** clone only: filesystems to run on (`ext4` = the local fs of bench/.data, `xfs`). */
+  fs: string[];
+  log: (m: string) => void;
+}
+
+export interface CommandOutcome {
+  reference: Record<string, unknown>;
+  datasets: DatasetRun[];
+  targets: TargetCheck[];
+  skipped: string[];
+}
