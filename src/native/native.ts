@@ -33,6 +33,7 @@ export interface Binding {
     onProgress?: ProgressFn | null,
   ): Promise<RawClone | Failure>;
   probe(dir: string, token: CancelToken): Promise<RawProbe[] | Failure>;
+  lockExclusive(path: string, token: CancelToken): Promise<{ unlock(): void } | Failure>;
 }
 
 interface CancelToken {
@@ -135,6 +136,11 @@ export function createNativeCore(binding: Binding): NativeCore {
         if (p.reason !== undefined) probe.reason = p.reason;
         return probe;
       });
+    },
+
+    async lockExclusive(path) {
+      const handle = await call(binding, undefined, (t) => binding.lockExclusive(path, t));
+      return { unlock: () => handle.unlock(), enforced: true };
     },
   };
 }

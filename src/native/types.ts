@@ -143,6 +143,13 @@ export interface CoreError extends Error {
   path?: string;
 }
 
+/** A held exclusive lock; `unlock()` releases it (idempotent). */
+export interface FileLockHandle {
+  unlock(): void;
+  /** False when the implementation cannot take a real flock (the fallback): nothing is excluded. */
+  readonly enforced: boolean;
+}
+
 export interface NativeCore {
   /** 'native' for the Rust module, 'fallback' for the pure-TypeScript implementation. */
   readonly kind: 'native' | 'fallback';
@@ -156,4 +163,9 @@ export interface NativeCore {
   cloneTree(src: string, dst: string, opts: CloneOptions): Promise<CloneReport>;
   /** Which engines work inside dir (probe files are made in dir and removed). */
   probe(dir: string): Promise<EngineProbe[]>;
+  /**
+   * An exclusive flock(2) on the existing file at path (the audit log's append lock, shared
+   * with jvs v8.2), waited for off the event loop.
+   */
+  lockExclusive(path: string): Promise<FileLockHandle>;
 }

@@ -14,15 +14,16 @@ mod codec;
 mod run;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use jvs_core::clone::{self, CloneOptions, Engine};
+use jvs_core::flock::FileLock;
 use jvs_core::Ctx;
 
-use run::{spawn_op, CoreFailure, ProgressFn};
+use run::{spawn_op, ProgressFn};
 
 /// Crate version; the loader refuses a module whose version differs from the package's.
 #[napi]
@@ -168,5 +169,28 @@ pub fn probe<'env>(env: &'env Env, dir: String, token: &CancelToken) -> Result<O
                 .map(|p| EngineProbeJs { engine: p.engine.as_str().to_string(), ok: p.ok, reason: p.reason })
                 .collect::<Vec<_>>()
         })
+    })
+}
+
+/// An exclusive flock(2) on a file, released by `unlock()` (or when collected).
+#[napi]
+pub struct FileLockHandle {
+    lock: Mutex<Option<FileLock>>,
+}
+
+#[napi]
+impl FileLockHandle {
+    #[napi]
+    pub fn unlock(&self) {
+        self.lock.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+}
+
+/// Waits (on a thread of its own, never the event loop) for an exclusive lock on `path`.
+#[napi(ts_return_type = "Promise<FileLockHandle | CoreFailure>")]
+pub fn lock_exclusive<'env>(env: &'env Env, path: String, token: &CancelToken) -> Result<Object<'env>> {
+    let path = PathBuf::from(path);
+    spawn_op(env, token.ctx.clone(), None, move |_| {
+        FileLock::exclusive(&path).map(|l| FileLockHandle { lock: Mutex::new(Some(l)) })
     })
 }

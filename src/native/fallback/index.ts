@@ -19,5 +19,9 @@ export function createFallbackCore(): NativeCore {
     hashTree,
     cloneTree,
     probe,
+    // Node has no flock(2). The fallback cannot exclude other appenders; callers see it in
+    // `enforced` (the audit log then relies on single O_APPEND writes, and a concurrent append
+    // can fork the hash chain, which verify reports).
+    lockExclusive: async () => ({ unlock: () => undefined, enforced: false }),
   };
 }
