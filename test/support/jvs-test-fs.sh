@@ -20,8 +20,12 @@
 #   JVS_TEST_FS_ROOT      where state dirs are created (default: $TMPDIR or /tmp); must be a local fs
 #   JVS_TEST_FS_SIZE      size of each sparse loop image (default 4G)
 #   JVS_TEST_EXT4_LOOP=1  use a loop-mounted ext4 image even if the state dir is already on ext4
-#   JVS_JUICEFS_BIN       juicefs binary to use (default: $JVS_CI_PREFIX/bin/juicefs, then PATH)
-#   JVS_JUICEFS_VERSION   version built by build-juicefs (default v1.3.1)
+#   JVS_JUICEFS_BIN       juicefs binary to use (default: $JVS_CI_PREFIX/bin/juicefs-$JVS_JUICEFS_VERSION
+#                         if that variable is set and the file exists, else $JVS_CI_PREFIX/bin/juicefs,
+#                         else juicefs on PATH)
+#   JVS_JUICEFS_VERSION   version built by build-juicefs (default v1.3.1; the proxy here also serves
+#                         v1.4.1, v1.4.0 and v1.2.0); binaries go to $JVS_CI_PREFIX/bin/juicefs-vX.Y.Z
+#                         and bin/juicefs links to the default version
 #   JVS_JUICEFS_MOUNT_OPTS extra `juicefs mount` options, e.g. --prefix-internal
 #   JVS_CI_PREFIX         default /opt/jvs-ci
 #
@@ -36,7 +40,9 @@ set -euo pipefail
 PROG=jvs-test-fs
 PREFIX_NAME=jvs-testfs
 JVS_CI_PREFIX=${JVS_CI_PREFIX:-/opt/jvs-ci}
-JUICEFS_VERSION=${JVS_JUICEFS_VERSION:-v1.3.1}
+JUICEFS_DEFAULT_VERSION=v1.3.1
+JUICEFS_VERSION=${JVS_JUICEFS_VERSION:-$JUICEFS_DEFAULT_VERSION}
+JUICEFS_VERSION=v${JUICEFS_VERSION#v}
 # The Makefile's `juicefs.lite` tag list (perf-anchors §1.9) minus `nosqlite`: keeps sqlite3 + redis
 # metadata and file/S3 storage, drops every other backend.
 JUICEFS_TAGS=nogateway,nowebdav,nocos,nobos,nohdfs,noibmcos,noobs,nooss,noqingstor,nosftp,noswift,noazure,nogs,noufile,nob2,nonfs,nodragonfly,nomysql,nopg,notikv,nobadger,noetcd,nocifs,nostorj,noqiniu,notos,noks3
@@ -90,7 +96,7 @@ pids_naming() { # state dir -> pids (other than ours) whose command line mention
   for p in /proc/[0-9]*; do
     p=${p#/proc/}
     [ "$p" = "$$" ] && continue
-    cmd=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
+    cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline") || continue
     case "$cmd" in *"$dir/"*) printf '%s\n' "$p" ;; esac
   done
 }
@@ -279,6 +285,10 @@ find_juicefs() {
     [ -x "$JVS_JUICEFS_BIN" ] && { printf '%s\n' "$JVS_JUICEFS_BIN"; return 0; }
     return 1
   fi
+  if [ -n "${JVS_JUICEFS_VERSION:-}" ] && [ -x "$JVS_CI_PREFIX/bin/juicefs-$JUICEFS_VERSION" ]; then
+    printf '%s\n' "$JVS_CI_PREFIX/bin/juicefs-$JUICEFS_VERSION"
+    return 0
+  fi
   if [ -x "$JVS_CI_PREFIX/bin/juicefs" ]; then printf '%s\n' "$JVS_CI_PREFIX/bin/juicefs"; return 0; fi
   command -v juicefs 2>/dev/null
 }
@@ -294,6 +304,10 @@ setup_juicefs() {
     return 1
   fi
   [ -e /dev/fuse ] || { REASON="no /dev/fuse"; return 1; }
+  if ! is_root && ! { [ -r /dev/fuse ] && [ -w /dev/fuse ]; }; then
+    REASON="/dev/fuse is not readable and writable by uid $(id -u) ($(stat -c '%A %U:%G' /dev/fuse)); run as root or set JVS_TEST_JUICEFS"
+    return 1
+  fi
   if ! is_root && ! command -v fusermount3 >/dev/null && ! command -v fusermount >/dev/null; then
     REASON="not root and no fusermount3 (Debian: apt-get install fuse3)"
     return 1
@@ -309,7 +323,9 @@ setup_juicefs() {
   # stdout (a daemon holding the caller's pipe open would hang it).
   if ! "$bin" mount -d --no-usage-report --backup-meta 0 --log "$d/juicefs.log" --cache-dir "$d/cache" \
     "${opts[@]}" "$meta" "$mnt" </dev/null >>"$d/mount.out" 2>&1; then
-    REASON="juicefs mount failed: $(tail -n 3 "$d/mount.out" "$d/juicefs.log" 2>/dev/null | grep -v '^==>' | one_line)"
+    # the first fatal line of the mount process's log names the cause; the launcher only says "gave up"
+    REASON="juicefs mount failed: $({ grep -h -m1 -E 'fusermount[0-9]*: |<FATAL>|<ERROR>' "$d/juicefs.log" "$d/mount.out" 2>/dev/null ||
+      tail -n 3 "$d/mount.out"; } | head -n1 | sed -E 's/^[0-9/]+ [0-9:.]+ juicefs\[[0-9]+\] //' | one_line)"
     return 1
   fi
   for i in $(seq 1 50); do
@@ -399,10 +415,19 @@ cmd_up() {
 
 juicefs_version_of() { "$1" version 2>/dev/null | sed -n 's/^juicefs version \([0-9][^+ ]*\).*/\1/p'; }
 
+# Binaries: $JVS_CI_PREFIX/bin/juicefs-vX.Y.Z for every version built, and bin/juicefs -> the
+# default version (the one `up` uses unless JVS_JUICEFS_BIN says otherwise).
+link_default_juicefs() {
+  [ "$JUICEFS_VERSION" = "$JUICEFS_DEFAULT_VERSION" ] || return 0
+  ln -sfn "juicefs-$JUICEFS_VERSION" "$JVS_CI_PREFIX/bin/juicefs.tmp.$$"
+  mv -Tf "$JVS_CI_PREFIX/bin/juicefs.tmp.$$" "$JVS_CI_PREFIX/bin/juicefs"
+}
+
 cmd_build_juicefs() {
-  local bin=$JVS_CI_PREFIX/bin/juicefs want=${JUICEFS_VERSION#v} have work json dir rev date t0
+  local bin=$JVS_CI_PREFIX/bin/juicefs-$JUICEFS_VERSION want=${JUICEFS_VERSION#v} have work json dir rev date t0
   if [ -x "$bin" ] && have=$(juicefs_version_of "$bin") && [ "$have" = "$want" ]; then
-    log "juicefs $have already at $bin"
+    link_default_juicefs
+    log "juicefs $have already built: $bin"
     printf '%s\n' "$bin"
     return 0
   fi
@@ -434,6 +459,7 @@ cmd_build_juicefs() {
   mkdir -p "$JVS_CI_PREFIX/bin"
   install -m 0755 "$work/juicefs" "$bin.tmp.$$"
   mv -f "$bin.tmp.$$" "$bin"
+  link_default_juicefs
   log "juicefs $have built in $(( $(date +%s) - t0 )) s: $bin ($("$bin" version))"
   printf '%s\n' "$bin"
 }
