@@ -67,6 +67,7 @@ proc_start() {
   stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
   stat=${stat##*) }
   # after "comm) " the fields start at field 3; field 22 is the 20th of these
+  # shellcheck disable=SC2086 # word splitting is the point
   set -- $stat
   printf '%s\n' "${20}"
 }
