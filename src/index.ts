@@ -3,6 +3,8 @@
  * the CLI's `--json` output.
  */
 export { payloadRootHash, cloneTree, probeEngines, type PayloadHash } from './tree.js';
+export { Repository, type InfoResult, type InitResult, type RepositoryOptions } from './repo/repository.js';
+export { JvsError, isJvsError, type ErrorClass } from './errors.js';
 export { coreInfo, isCoreError } from './native/index.js';
 export type {
   CloneFallback,

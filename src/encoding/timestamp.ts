@@ -81,3 +81,18 @@ export function compareTimestamps(a: string, b: string): number {
   const y = parseTimestamp(b)?.ns ?? -(2n ** 63n);
   return x < y ? -1 : x > y ? 1 : 0;
 }
+
+/**
+ * Wall-clock now in nanoseconds. Node's clock APIs give milliseconds (Date) or a monotonic
+ * nanosecond counter (hrtime); anchoring the second to the first at start-up gives ns
+ * resolution that never goes backwards within a process.
+ */
+const anchorNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+export function nowNs(): bigint {
+  return anchorNs + process.hrtime.bigint();
+}
+
+/** Now as an RFC3339Nano UTC timestamp. */
+export function nowTimestamp(): string {
+  return formatTimestamp(nowNs());
+}

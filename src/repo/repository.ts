@@ -1,0 +1,183 @@
+/**
+ * The library's entry point to a repository. Each command of the contract is a method here (or
+ * in a module it delegates to) returning an object equal to the command's `--json` output; the
+ * CLI only parses arguments and formats results.
+ */
+import { randomUUID } from 'node:crypto';
+import { lstat, mkdir, readdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
+import { nowTimestamp } from '../encoding/timestamp.js';
+import { selectEngine, type StoredEngine } from '../engine/select.js';
+import { JvsError } from '../errors.js';
+import { fsyncDir, writeFileAtomic } from '../fs/atomic.js';
+import { appendAudit, type AuditEvent } from '../formats/audit.js';
+import { readWorktreeConfig, writeWorktreeConfig } from '../formats/worktree-config.js';
+import { currentDirectory, DiscoveryError, findRepo, openRepoAt, repoScopedError, type Repo } from './discovery.js';
+import { RepoLayout } from './layout.js';
+
+export interface InitResult {
+  format_version: number;
+  repo_id: string;
+  repo_root: string;
+}
+
+export interface InfoResult {
+  format_version: number;
+  repo_id: string;
+  repo_root: string;
+  snapshot_engine: StoredEngine;
+  total_snapshots: number;
+  total_worktrees: number;
+}
+
+export interface RepositoryOptions {
+  /** Receives `warning:` texts (without the prefix): degraded engines, failed audit appends, … */
+  onWarning?: (message: string) => void;
+  /** Environment consulted for JVS_ENGINE and friends (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class Repository {
+  readonly layout: RepoLayout;
+  readonly root: string;
+  readonly repoId: string;
+  readonly formatVersion: number;
+  protected readonly warn: (message: string) => void;
+  protected readonly env: NodeJS.ProcessEnv;
+
+  protected constructor(repo: Repo, opts: RepositoryOptions) {
+    this.layout = repo.layout;
+    this.root = repo.root;
+    this.repoId = repo.repoId;
+    this.formatVersion = repo.formatVersion;
+    this.warn = opts.onWarning ?? (() => undefined);
+    this.env = opts.env ?? process.env;
+  }
+
+  /**
+   * Creates a repository at `path` (created if missing; an existing non-repository directory is
+   * used as is) with its `main` worktree (§2.1). Refuses an existing repository (E_EXISTS).
+   */
+  static async init(path: string, opts: RepositoryOptions = {}): Promise<{ repository: Repository; result: InitResult }> {
+    const root = resolve(path);
+    const layout = new RepoLayout(root);
+    if (await exists(layout.jvs)) {
+      throw new JvsError('E_EXISTS', `failed to initialize repository: E_EXISTS: repository already exists: ${root}`);
+    }
+    const repoId = randomUUID();
+    try {
+      const dirs = [
+        layout.worktreeDir('main'),
+        layout.snapshotsDir,
+        layout.descriptorsDir,
+        layout.intentsDir,
+        `${layout.jvs}/audit`,
+        layout.gcDir,
+        layout.payload('main'),
+        `${root}/worktrees`,
+      ];
+      for (const d of dirs) await mkdir(d, { recursive: true, mode: 0o755 });
+      await writeFileAtomic(layout.formatVersion, '1\n', 0o600);
+      await writeFileAtomic(layout.repoId, `${repoId}\n`, 0o600);
+      await writeWorktreeConfig(layout.worktreeConfig('main'), { name: 'main', created_at: nowTimestamp() });
+      // The new directories themselves must survive a crash, not only the files in them.
+      for (const d of [...dirs, `${root}/.jvs`, root]) await fsyncDir(d);
+    } catch (e) {
+      if (e instanceof JvsError) throw e;
+      throw new JvsError('E_IO', `failed to initialize repository: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    const repository = new Repository({ layout, root, repoId, formatVersion: 1 }, opts);
+    await repository.audit({ event_type: 'init', worktree_name: 'main', details: { repo_id: repoId } });
+    return { repository, result: { format_version: 1, repo_id: repoId, repo_root: root } };
+  }
+
+  /** Opens the repository containing `path` (default: the current directory). */
+  static async open(path: string = currentDirectory(), opts: RepositoryOptions = {}): Promise<Repository> {
+    try {
+      return new Repository(findRepo(resolve(path)), opts);
+    } catch (e) {
+      if (e instanceof DiscoveryError) throw repoScopedError(e);
+      throw e;
+    }
+  }
+
+  /** Opens the repository whose root is exactly `root`. */
+  static openAt(root: string, opts: RepositoryOptions = {}): Repository {
+    try {
+      return new Repository(openRepoAt(resolve(root)), opts);
+    } catch (e) {
+      if (e instanceof DiscoveryError) throw repoScopedError(e);
+      throw e;
+    }
+  }
+
+  /** Appends an audit record; a failure is a warning, never an error (§3.11). */
+  protected async audit(event: AuditEvent): Promise<void> {
+    try {
+      await appendAudit(this.layout.auditLog, event, nowTimestamp());
+    } catch (e) {
+      this.warn(`failed to write audit log: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** Names of worktrees whose config loads, sorted; unloadable ones go to `skipped`. */
+  async worktreeNames(skipped?: (name: string, err: unknown) => void): Promise<string[]> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.layout.worktreesDir);
+    } catch {
+      return [];
+    }
+    const names: string[] = [];
+    for (const name of entries.sort()) {
+      try {
+        await readWorktreeConfig(this.layout.worktreeConfig(name));
+        names.push(name);
+      } catch (e) {
+        skipped?.(name, e);
+      }
+    }
+    return names;
+  }
+
+  /** Directory names in `.jvs/snapshots/` that are not `*.tmp` (§2.2). */
+  async snapshotDirNames(): Promise<string[]> {
+    try {
+      const entries = await readdir(this.layout.snapshotsDir, { withFileTypes: true });
+      return entries.filter((e) => e.isDirectory() && !e.name.endsWith('.tmp')).map((e) => e.name);
+    } catch {
+      return [];
+    }
+  }
+
+  /** `jvs info` (§2.2). */
+  async info(): Promise<InfoResult> {
+    const choice = await selectEngine(this.root, this.layout.extTmp, this.env);
+    for (const w of choice.warnings) this.warn(w);
+    return {
+      format_version: this.formatVersion,
+      repo_id: this.repoId,
+      repo_root: this.root,
+      snapshot_engine: choice.engine,
+      total_snapshots: (await this.snapshotDirNames()).length,
+      total_worktrees: (await this.worktreeNames()).length,
+    };
+  }
+
+  /** Ensures `.jvs/ext/` and its VERSION file exist (created on demand, §3.12). */
+  protected async ensureExt(): Promise<void> {
+    if (await exists(this.layout.extVersion)) return;
+    await mkdir(this.layout.ext, { recursive: true });
+    await writeFileAtomic(this.layout.extVersion, '1\n', 0o644);
+  }
+}
