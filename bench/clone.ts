@@ -126,7 +126,7 @@ function targets(runs: DatasetRun[], quick: boolean): TargetCheck[] {
     const big = n.fileSize === 2 ** 20 && n.files >= 100;
     for (const r of d.ratios) {
       if (d.fs === 'xfs' && small) {
-        out.push(check(`clone ${n.label} on XFS, reflink${q}`, r.ours, r.ratio, '<=', 0.6, `${r.ratio.toFixed(2)} × (paired ${r.paired.toFixed(2)})`, `≤ 0.6 × \`${r.baseline}\``));
+        out.push(check(`clone ${n.label} on ${d.fs}, reflink${q}`, r.ours, r.ratio, '<=', 0.6, `${r.ratio.toFixed(2)} × (paired ${r.paired.toFixed(2)})`, `≤ 0.6 × \`${r.baseline}\``));
       }
       if (d.fs !== 'xfs' && big) {
         out.push(check(`copy ${n.label} on ${d.fs}${q}`, r.ours, r.ratio, '<=', 1.1, `${r.ratio.toFixed(2)} × (paired ${r.paired.toFixed(2)})`, `≤ 1.1 × \`${r.baseline}\``));
