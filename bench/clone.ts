@@ -60,7 +60,7 @@ async function benchOn(
   );
   const out: DatasetRun[] = [];
   for (const spec of specs) {
-    const ds = ensureDataset(spec, root, opts.log);
+    const ds = await ensureDataset(spec, root, opts.log);
     const dst = `${ds.path}.clone`;
     await removeTree(dst);
     opts.log(`\n${ds.label} on ${fs}, engine ${engine}: ${opts.runs} rounds`);

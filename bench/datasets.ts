@@ -40,7 +40,7 @@ const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
 
 function spec(files: number, fileSize: number, dirs: number): DatasetSpec {
-  const count = files >= 1000 && files % 1000 === 0 ? `${files / 1000}k` : String(files);
+  const count = files >= 10_000 && files % 1000 === 0 ? `${files / 1000}k` : String(files);
   return {
     name: `${files}x${fmtBytes(fileSize)}`,
     label: `${count} × ${fmtBytes(fileSize).replace(/([0-9])([A-Z])/, '$1 $2')}`,
@@ -83,8 +83,17 @@ function complete(s: DatasetSpec, root: string): Dataset {
   };
 }
 
-/** Returns the dataset under `root`, generating it first when it is missing or stale. */
-export function ensureDataset(s: DatasetSpec, root: string, log: (m: string) => void): Dataset {
+/** Lets the event loop run (signal handlers) during a long generation. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
+
+/**
+ * Returns the dataset under `root`, generating it first when it is missing or stale. Yields to
+ * the event loop every 64 MiB / 1000 files, so SIGINT is handled while it runs (an interrupted
+ * generation leaves no marker and is redone next time).
+ */
+export async function ensureDataset(s: DatasetSpec, root: string, log: (m: string) => void): Promise<Dataset> {
   const ds = complete(s, root);
   const marker = join(root, `${s.name}.ok.json`);
   if (existsSync(marker) && existsSync(ds.path)) {
@@ -101,7 +110,9 @@ export function ensureDataset(s: DatasetSpec, root: string, log: (m: string) => 
   mkdirSync(ds.path, { recursive: true });
   for (let d = 0; d < s.dirs; d++) mkdirSync(join(ds.path, `d${String(d).padStart(4, '0')}`));
   const zeros = Buffer.alloc(Math.min(CHUNK, s.fileSize));
+  let sinceYield = 0;
   for (let i = 0; i < s.files; i++) {
+    if (i % 1000 === 999) await yieldToEventLoop();
     const cipher = createCipheriv('aes-128-ctr', KEY, fileIv(s.name, i));
     const fd = openSync(join(ds.path, relPath(s, i)), 'wx');
     try {
@@ -110,6 +121,11 @@ export function ensureDataset(s: DatasetSpec, root: string, log: (m: string) => 
         const buf = cipher.update(n === zeros.length ? zeros : zeros.subarray(0, n));
         let done = 0;
         while (done < buf.length) done += writeSync(fd, buf, done);
+        sinceYield += n;
+        if (sinceYield >= 64 << 20) {
+          sinceYield = 0;
+          await yieldToEventLoop();
+        }
       }
     } finally {
       closeSync(fd);

@@ -35,7 +35,8 @@ export async function benchHash(opts: BenchOptions): Promise<CommandOutcome> {
   const specs = [datasets.mib1000(opts.scale), datasets.kib100k(opts.scale), datasets.big2g(opts.scale)].filter(
     (s) => opts.dataset.length === 0 || opts.dataset.some((d) => s.name.toLowerCase().includes(d) || s.label.toLowerCase().includes(d)),
   );
-  const sets = specs.map((s) => ensureDataset(s, dataRoot, log));
+  const sets: Dataset[] = [];
+  for (const s of specs) sets.push(await ensureDataset(s, dataRoot, log));
   const fs = await fsType(dataRoot);
   const speedSeconds = opts.quick ? 1 : 3;
 
