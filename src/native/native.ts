@@ -34,6 +34,7 @@ export interface Binding {
   ): Promise<RawClone | Failure>;
   probe(dir: string, token: CancelToken): Promise<RawProbe[] | Failure>;
   lockExclusive(path: string, token: CancelToken): Promise<{ unlock(): void } | Failure>;
+  syncTree(root: string, token: CancelToken): Promise<number | Failure>;
 }
 
 interface CancelToken {
@@ -141,6 +142,10 @@ export function createNativeCore(binding: Binding): NativeCore {
     async lockExclusive(path) {
       const handle = await call(binding, undefined, (t) => binding.lockExclusive(path, t));
       return { unlock: () => handle.unlock(), enforced: true };
+    },
+
+    syncTree(root) {
+      return call(binding, undefined, (t) => binding.syncTree(root, t));
     },
   };
 }

@@ -168,4 +168,9 @@ export interface NativeCore {
    * with jvs v8.2), waited for off the event loop.
    */
   lockExclusive(path: string): Promise<FileLockHandle>;
+  /**
+   * fsyncs every regular file and directory under root, and root (a materialized tree before it
+   * is published). Symlinks are never opened. Resolves to the number of entries.
+   */
+  syncTree(root: string): Promise<number>;
 }

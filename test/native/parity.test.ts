@@ -115,6 +115,18 @@ describe.each(Object.entries(TREES))('%s', (_name, build) => {
   });
 });
 
+describe('syncTree', () => {
+  it('both sides sync the same entries and fail alike on a missing root', async () => {
+    const dir = await tree(buildAwkwardNamesTree);
+    const entries = (await native.walk(dir)).length;
+    expect(await native.syncTree(dir)).toBe(entries);
+    expect(await fallback.syncTree(dir)).toBe(entries);
+    for (const core of [native, fallback]) {
+      expect(await outcome(core.syncTree(join(base, 'missing')))).toMatchObject({ code: 'E_NOT_FOUND' });
+    }
+  });
+});
+
 describe('errors agree', () => {
   it('special files', async () => {
     const dir = await tree(async (d) => {

@@ -159,6 +159,13 @@ pub fn clone_tree<'env>(
     })
 }
 
+/// fsyncs every file and directory under `root` (before publishing it); resolves to the count.
+#[napi(ts_return_type = "Promise<number | CoreFailure>")]
+pub fn sync_tree<'env>(env: &'env Env, root: String, token: &CancelToken) -> Result<Object<'env>> {
+    let root = PathBuf::from(root);
+    spawn_op(env, token.ctx.clone(), None, move |ctx| jvs_core::sync::sync_tree(&root, ctx).map(|n| n as f64))
+}
+
 /// Which engines work inside `dir`.
 #[napi(ts_return_type = "Promise<EngineProbeJs[] | CoreFailure>")]
 pub fn probe<'env>(env: &'env Env, dir: String, token: &CancelToken) -> Result<Object<'env>> {

@@ -8,6 +8,7 @@ import type { NativeCore } from '../types.js';
 import { cloneTree } from './clone.js';
 import { hashTree } from './hash.js';
 import { probe } from './probe.js';
+import { syncTree } from './sync.js';
 import { walkTree } from './walk.js';
 
 export function createFallbackCore(): NativeCore {
@@ -19,6 +20,7 @@ export function createFallbackCore(): NativeCore {
     hashTree,
     cloneTree,
     probe,
+    syncTree,
     // Node has no flock(2). The fallback cannot exclude other appenders; callers see it in
     // `enforced` (the audit log then relies on single O_APPEND writes, and a concurrent append
     // can fork the hash chain, which verify reports).
