@@ -32,6 +32,11 @@ class Reader {
     this.off += 8;
     return v;
   }
+  /** A length-prefixed optional byte string (NO_TARGET = absent). */
+  target(): Buffer | undefined {
+    const len = this.u32();
+    return len === NO_TARGET ? undefined : this.bytes(len);
+  }
   /** A view, not a copy: entries share the one buffer the binding allocated. */
   bytes(n: number): Buffer {
     const v = this.buf.subarray(this.off, this.off + n);
@@ -59,9 +64,9 @@ export function decodeEntries(buf: Buffer): WalkEntry[] {
     const ino = r.u64();
     const nlink = Number(r.u64());
     const path = r.bytes(r.u32());
-    const targetLen = r.u32();
     const entry: WalkEntry = { path, kind, mode, size, mtimeNs, ctimeNs, dev, ino, nlink };
-    if (targetLen !== NO_TARGET) entry.target = r.bytes(targetLen);
+    const target = r.target();
+    if (target) entry.target = target;
     out.push(entry);
   }
   return out;
@@ -76,7 +81,10 @@ export function decodeRecords(buf: Buffer): HashRecord[] {
     const size = Number(r.u64());
     const hash = r.bytes(32).toString('hex');
     const path = r.bytes(r.u32());
-    out.push({ kind, path, perm, size, hash });
+    const rec: HashRecord = { kind, path, perm, size, hash };
+    const target = r.target();
+    if (target) rec.target = target;
+    out.push(rec);
   }
   return out;
 }

@@ -43,6 +43,8 @@ export interface HashRecord {
   size: number;
   /** Lower-case hex SHA-256. */
   hash: string;
+  /** The link target bytes (symlinks only). */
+  target?: Buffer;
 }
 
 export interface HashResult {

@@ -51,6 +51,9 @@ pub struct Record {
     /// Bytes hashed (files), lstat size (symlinks), 0 (dirs).
     pub size: u64,
     pub hash: [u8; 32],
+    /// The link target (symlinks only): the manifest keeps it so that restore and `ls` need
+    /// not read the snapshot.
+    pub target: Option<Vec<u8>>,
 }
 
 impl Record {
@@ -138,14 +141,21 @@ pub fn assemble(records: Vec<Record>) -> HashReport {
 fn record_for(root: &Path, e: &Entry, buf: &mut [u8], ctx: &Ctx) -> Result<Record> {
     ctx.check()?;
     let rec = match e.kind {
-        Kind::Dir => Record { kind: RecordKind::Dir, path: e.path.clone(), perm: e.perm(), size: 0, hash: sha256(base_name(&e.path)) },
+        Kind::Dir => Record {
+            kind: RecordKind::Dir,
+            path: e.path.clone(),
+            perm: e.perm(),
+            size: 0,
+            hash: sha256(base_name(&e.path)),
+            target: None,
+        },
         Kind::Symlink => {
-            let target = e.target.as_deref().unwrap_or_default();
-            Record { kind: RecordKind::Symlink, path: e.path.clone(), perm: e.perm(), size: e.size, hash: sha256(target) }
+            let target = e.target.clone().unwrap_or_default();
+            Record { kind: RecordKind::Symlink, path: e.path.clone(), perm: e.perm(), size: e.size, hash: sha256(&target), target: Some(target) }
         }
         Kind::File => {
             let (hash, size, perm) = hash_file(&e.abs(root), &e.path, buf, ctx)?;
-            Record { kind: RecordKind::File, path: e.path.clone(), perm, size, hash }
+            Record { kind: RecordKind::File, path: e.path.clone(), perm, size, hash, target: None }
         }
         _ => return Err(Error::unsupported(e.kind.contract_word(), &e.path)),
     };

@@ -3,7 +3,8 @@
 //!
 //! Walk entry: kind u8, mode u32, size u64, mtime_ns i64, ctime_ns i64, dev u64, ino u64,
 //! nlink u64, path_len u32, path bytes, target_len u32 (u32::MAX = no target), target bytes.
-//! Hash record: kind u8, perm u32, size u64, hash [32], path_len u32, path bytes.
+//! Hash record: kind u8, perm u32, size u64, hash [32], path_len u32, path bytes, target_len u32
+//! (u32::MAX = no target), target bytes.
 //! Kind codes: dir 0, file 1, symlink 2, fifo 3, socket 4, chardev 5, blockdev 6.
 
 use jvs_core::hash::{Record, RecordKind};
@@ -26,6 +27,13 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b);
 }
 
+fn put_target(out: &mut Vec<u8>, target: Option<&[u8]>) {
+    match target {
+        Some(t) => put_bytes(out, t),
+        None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
+    }
+}
+
 pub fn encode_entries(entries: &[Entry]) -> Vec<u8> {
     let mut out = Vec::with_capacity(entries.iter().map(|e| 61 + e.path.len()).sum());
     for e in entries {
@@ -38,10 +46,7 @@ pub fn encode_entries(entries: &[Entry]) -> Vec<u8> {
         out.extend_from_slice(&e.ino.to_le_bytes());
         out.extend_from_slice(&e.nlink.to_le_bytes());
         put_bytes(&mut out, &e.path);
-        match &e.target {
-            Some(t) => put_bytes(&mut out, t),
-            None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
-        }
+        put_target(&mut out, e.target.as_deref());
     }
     out
 }
@@ -58,6 +63,7 @@ pub fn encode_records(records: &[Record]) -> Vec<u8> {
         out.extend_from_slice(&r.size.to_le_bytes());
         out.extend_from_slice(&r.hash);
         put_bytes(&mut out, &r.path);
+        put_target(&mut out, r.target.as_deref());
     }
     out
 }

@@ -65,7 +65,8 @@ function recordLine(r: HashRecord): Buffer {
 }
 
 function record(e: WalkEntry, hash: string): HashRecord {
-  return { kind: e.kind === 'dir' ? 'dir' : 'symlink', path: e.path, perm: e.mode & 0o777, size: e.kind === 'dir' ? 0 : e.size, hash };
+  if (e.kind === 'dir') return { kind: 'dir', path: e.path, perm: e.mode & 0o777, size: 0, hash };
+  return { kind: 'symlink', path: e.path, perm: e.mode & 0o777, size: e.size, hash, target: e.target ?? Buffer.alloc(0) };
 }
 
 function sha256(data: Buffer): string {

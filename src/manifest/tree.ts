@@ -1,0 +1,166 @@
+/**
+ * Manifest trees: a snapshot's payload-hash records (CONTRACT §4) stored as content-addressed
+ * per-directory objects, as git stores trees. An unchanged directory encodes to the same bytes
+ * in every snapshot, so it is stored once; a snapshot adds objects only for the directories on
+ * the path to what changed, and a diff descends only where object ids differ.
+ *
+ * Object bytes: the magic `JVST1\n`, then one entry per child in name-byte order:
+ *   kind u8 (0 dir, 1 file, 2 symlink, 3 directory without a record of its own — a directory
+ *   named `.READY`, whose children are still hashed), perm u16, size u64, name_len u32, name,
+ *   hash[32] (file: content SHA-256; symlink: SHA-256 of the target; dir: the child object's
+ *   id), and for symlinks target_len u32 + target bytes. Integers little-endian.
+ * An object's id is the SHA-256 of its bytes.
+ */
+import { createHash } from 'node:crypto';
+
+import type { HashRecord } from '../native/index.js';
+
+export type EntryKind = 'dir' | 'file' | 'symlink' | 'unrecorded-dir';
+
+export interface TreeEntry {
+  name: Buffer;
+  kind: EntryKind;
+  perm: number;
+  size: number;
+  /** 32 bytes: content hash (file), target hash (symlink), child object id (dirs). */
+  hash: Buffer;
+  target?: Buffer;
+}
+
+const MAGIC = Buffer.from('JVST1\n');
+const KIND_CODE: Record<EntryKind, number> = { dir: 0, file: 1, symlink: 2, 'unrecorded-dir': 3 };
+const CODE_KIND: EntryKind[] = ['dir', 'file', 'symlink', 'unrecorded-dir'];
+
+export function sha256(data: Buffer | string): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+export function encodeTree(entries: readonly TreeEntry[]): Buffer {
+  const parts: Buffer[] = [MAGIC];
+  for (const e of entries) {
+    const head = Buffer.alloc(1 + 2 + 8 + 4);
+    head.writeUInt8(KIND_CODE[e.kind], 0);
+    head.writeUInt16LE(e.perm, 1);
+    head.writeBigUInt64LE(BigInt(e.size), 3);
+    head.writeUInt32LE(e.name.length, 11);
+    parts.push(head, e.name, e.hash);
+    if (e.kind === 'symlink') {
+      const t = e.target ?? Buffer.alloc(0);
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(t.length, 0);
+      parts.push(len, t);
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+/** Decodes an object; throws on any malformation (callers treat the manifest as absent). */
+export function decodeTree(buf: Buffer): TreeEntry[] {
+  if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('manifest object: bad magic');
+  const out: TreeEntry[] = [];
+  let off = MAGIC.length;
+  const need = (n: number): void => {
+    if (off + n > buf.length) throw new Error('manifest object: truncated');
+  };
+  while (off < buf.length) {
+    need(15);
+    const kind = CODE_KIND[buf.readUInt8(off)];
+    if (kind === undefined) throw new Error('manifest object: bad kind');
+    const perm = buf.readUInt16LE(off + 1);
+    const size = Number(buf.readBigUInt64LE(off + 3));
+    const nameLen = buf.readUInt32LE(off + 11);
+    off += 15;
+    need(nameLen + 32);
+    const name = buf.subarray(off, off + nameLen);
+    const hash = buf.subarray(off + nameLen, off + nameLen + 32);
+    off += nameLen + 32;
+    const entry: TreeEntry = { name, kind, perm, size, hash };
+    if (kind === 'symlink') {
+      need(4);
+      const tl = buf.readUInt32LE(off);
+      off += 4;
+      need(tl);
+      entry.target = buf.subarray(off, off + tl);
+      off += tl;
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+const SLASH = 0x2f;
+
+function parentAndName(path: Buffer): [string, Buffer] {
+  const i = path.lastIndexOf(SLASH);
+  // Directory keys are latin1 strings: a lossless 1:1 image of the bytes, usable as Map keys.
+  return i < 0 ? ['', path] : [path.subarray(0, i).toString('latin1'), path.subarray(i + 1)];
+}
+
+/** One object to store, with its id. */
+export interface TreeObject {
+  id: string;
+  bytes: Buffer;
+}
+
+/**
+ * Builds the tree objects of a snapshot from its hash records (any order) and the symlink
+ * targets (the records carry only the targets' hashes). Returns the root object id and every
+ * object, children before parents.
+ */
+export function buildTrees(records: readonly HashRecord[], targets: ReadonlyMap<string, Buffer>): { root: string; objects: TreeObject[] } {
+  const dirs = new Map<string, TreeEntry[]>([['', []]]);
+  const subdirs = new Map<string, { key: string; name: Buffer }[]>();
+  const dirMeta = new Map<string, { perm: number; recorded: boolean }>();
+  const ensureDir = (key: string): void => {
+    if (dirs.has(key)) return;
+    dirs.set(key, []);
+    // An ancestor without a record is a `.READY` directory (its own record is skipped, §4).
+    if (!dirMeta.has(key)) dirMeta.set(key, { perm: 0, recorded: false });
+    const [parent, name] = parentAndName(Buffer.from(key, 'latin1'));
+    ensureDir(parent);
+    const list = subdirs.get(parent) ?? [];
+    list.push({ key, name });
+    subdirs.set(parent, list);
+  };
+  for (const r of records) {
+    if (r.kind === 'dir') dirMeta.set(r.path.toString('latin1'), { perm: r.perm, recorded: true });
+  }
+  const leaves: { parent: string; entry: TreeEntry }[] = [];
+  for (const r of records) {
+    const [parent, name] = parentAndName(r.path);
+    ensureDir(parent);
+    if (r.kind === 'dir') {
+      ensureDir(r.path.toString('latin1'));
+      continue;
+    }
+    const entry: TreeEntry = { name, kind: r.kind, perm: r.perm, size: r.size, hash: Buffer.from(r.hash, 'hex') };
+    if (r.kind === 'symlink') entry.target = targets.get(r.path.toString('latin1')) ?? Buffer.alloc(0);
+    leaves.push({ parent, entry });
+  }
+  for (const { parent, entry } of leaves) dirs.get(parent)!.push(entry);
+
+  // Deepest directories first, so each child's id is known when its parent is encoded.
+  const keys = [...dirs.keys()].sort((a, b) => depth(b) - depth(a));
+  const ids = new Map<string, Buffer>();
+  const objects: TreeObject[] = [];
+  for (const key of keys) {
+    const entries = dirs.get(key)!;
+    for (const { key: child, name } of subdirs.get(key) ?? []) {
+      const meta = dirMeta.get(child)!;
+      entries.push({ name, kind: meta.recorded ? 'dir' : 'unrecorded-dir', perm: meta.perm, size: 0, hash: ids.get(child)! });
+    }
+    entries.sort((a, b) => Buffer.compare(a.name, b.name));
+    const bytes = encodeTree(entries);
+    const id = sha256(bytes);
+    ids.set(key, id);
+    objects.push({ id: id.toString('hex'), bytes });
+  }
+  return { root: ids.get('')!.toString('hex'), objects };
+}
+
+function depth(key: string): number {
+  if (key === '') return 0;
+  let n = 1;
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) === SLASH) n++;
+  return n;
+}
