@@ -103,11 +103,10 @@ export interface TreeObject {
 }
 
 /**
- * Builds the tree objects of a snapshot from its hash records (any order) and the symlink
- * targets (the records carry only the targets' hashes). Returns the root object id and every
- * object, children before parents.
+ * Builds the tree objects of a snapshot from its hash records (any order). Returns the root
+ * object id and every object, children before parents.
  */
-export function buildTrees(records: readonly HashRecord[], targets: ReadonlyMap<string, Buffer>): { root: string; objects: TreeObject[] } {
+export function buildTrees(records: readonly HashRecord[]): { root: string; objects: TreeObject[] } {
   const dirs = new Map<string, TreeEntry[]>([['', []]]);
   const subdirs = new Map<string, { key: string; name: Buffer }[]>();
   const dirMeta = new Map<string, { perm: number; recorded: boolean }>();
@@ -134,7 +133,7 @@ export function buildTrees(records: readonly HashRecord[], targets: ReadonlyMap<
       continue;
     }
     const entry: TreeEntry = { name, kind: r.kind, perm: r.perm, size: r.size, hash: Buffer.from(r.hash, 'hex') };
-    if (r.kind === 'symlink') entry.target = targets.get(r.path.toString('latin1')) ?? Buffer.alloc(0);
+    if (r.kind === 'symlink') entry.target = r.target ?? Buffer.alloc(0);
     leaves.push({ parent, entry });
   }
   for (const { parent, entry } of leaves) dirs.get(parent)!.push(entry);

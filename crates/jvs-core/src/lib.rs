@@ -8,10 +8,12 @@
 //! Every operation takes a [`Ctx`] for cancellation and progress, and fails with an
 //! [`Error`] carrying a stable code, the errno name and the path.
 
+pub mod clone;
 pub mod ctx;
 pub mod error;
 pub mod hash;
 pub mod pool;
+pub mod probe;
 pub mod walk;
 
 pub use ctx::{Ctx, Phase, ProgressSnapshot};

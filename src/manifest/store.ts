@@ -1,0 +1,137 @@
+/**
+ * The manifest store `.jvs/ext/manifests/` (CONTRACT §3.12): tree objects under
+ * `objects/<2 hex>/<62 hex>` and one pointer per snapshot, `snapshots/<ID>`, holding
+ * `<root object id> <payload_root_hash>\n`.
+ *
+ * Manifests are a cache that can be rebuilt from the snapshot's payload: they are written
+ * without fsync, and every load re-derives the payload root hash from the records and checks
+ * it (and every object's id against its bytes), so a torn or stale manifest is treated as
+ * absent, never trusted.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+import { tmpName } from '../fs/atomic.js';
+import type { HashRecord } from '../native/index.js';
+import type { RepoLayout } from '../repo/layout.js';
+import { buildTrees, decodeTree, sha256, type TreeEntry } from './tree.js';
+
+function objectPath(layout: RepoLayout, id: string): string {
+  return join(layout.manifestsDir, 'objects', id.slice(0, 2), id.slice(2));
+}
+
+function pointerPath(layout: RepoLayout, snapshotId: string): string {
+  return join(layout.manifestsDir, 'snapshots', snapshotId);
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes a file visible all at once (temp + rename), without fsync: manifests are a cache. */
+async function publish(path: string, data: Buffer | string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), tmpName());
+  await writeFile(tmp, data, { mode: 0o644 });
+  try {
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Stores the manifest of a snapshot; objects already present (shared directories) are skipped. */
+export async function writeManifest(
+  layout: RepoLayout,
+  snapshotId: string,
+  records: readonly HashRecord[],
+  payloadRootHash: string,
+): Promise<{ root: string; objectsWritten: number }> {
+  const { root, objects } = buildTrees(records);
+  let written = 0;
+  for (const o of objects) {
+    const p = objectPath(layout, o.id);
+    if (await exists(p)) continue;
+    await publish(p, o.bytes);
+    written++;
+  }
+  await publish(pointerPath(layout, snapshotId), `${root} ${payloadRootHash}\n`);
+  return { root, objectsWritten: written };
+}
+
+/** The lines of §4 assembled from records, hashed: what a manifest must reproduce. */
+export function rootHashOf(records: readonly HashRecord[]): string {
+  const lines = records.map((r) => {
+    const mode = `mode=${r.perm.toString(8).padStart(4, '0')}`;
+    const meta = r.kind === 'file' ? `${mode},size=${r.size}` : mode;
+    return Buffer.concat([Buffer.from(`${r.kind}:`), r.path, Buffer.from(`:${meta}:${r.hash}\n`)]);
+  });
+  lines.sort(Buffer.compare);
+  const h = createHash('sha256');
+  for (const l of lines) h.update(l);
+  return h.digest('hex');
+}
+
+async function readObject(layout: RepoLayout, id: string, cache: Map<string, TreeEntry[]>): Promise<TreeEntry[]> {
+  const hit = cache.get(id);
+  if (hit) return hit;
+  const bytes = await readFile(objectPath(layout, id));
+  if (sha256(bytes).toString('hex') !== id) throw new Error(`manifest object ${id} does not match its id`);
+  const entries = decodeTree(bytes);
+  cache.set(id, entries);
+  return entries;
+}
+
+const SLASH = Buffer.from('/');
+const READY = Buffer.from('.READY');
+
+/** The records under a tree object, depth first, paths prefixed with `prefix`. */
+async function collect(layout: RepoLayout, id: string, prefix: Buffer, out: HashRecord[], cache: Map<string, TreeEntry[]>): Promise<void> {
+  for (const e of await readObject(layout, id, cache)) {
+    const path = prefix.length === 0 ? Buffer.from(e.name) : Buffer.concat([prefix, SLASH, e.name]);
+    if (e.kind === 'dir' || e.kind === 'unrecorded-dir') {
+      if (e.kind === 'dir') out.push({ kind: 'dir', path, perm: e.perm, size: 0, hash: sha256(e.name).toString('hex') });
+      await collect(layout, e.hash.toString('hex'), path, out, cache);
+    } else {
+      const rec: HashRecord = { kind: e.kind, path, perm: e.perm, size: e.size, hash: e.hash.toString('hex') };
+      if (e.kind === 'symlink') rec.target = e.target ?? Buffer.alloc(0);
+      out.push(rec);
+    }
+  }
+}
+
+export interface LoadedManifest {
+  root: string;
+  records: HashRecord[];
+}
+
+/**
+ * Loads a snapshot's manifest if it exists and reproduces `expectedRootHash` (the descriptor's
+ * payload_root_hash); otherwise undefined. Never throws for a missing or damaged manifest.
+ */
+export async function loadManifest(layout: RepoLayout, snapshotId: string, expectedRootHash: string): Promise<LoadedManifest | undefined> {
+  try {
+    const [root, hash] = (await readFile(pointerPath(layout, snapshotId), 'utf8')).trim().split(' ');
+    if (!root || hash !== expectedRootHash) return undefined;
+    const records: HashRecord[] = [];
+    await collect(layout, root, Buffer.alloc(0), records, new Map());
+    // Unrecorded directories are only ever `.READY`; anything else means a damaged object.
+    if (records.some((r) => r.path.equals(READY))) return undefined;
+    if (rootHashOf(records) !== expectedRootHash) return undefined;
+    return { root, records };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes a snapshot's pointer (objects may be shared and are left for a sweep). */
+export async function dropManifest(layout: RepoLayout, snapshotId: string): Promise<void> {
+  await unlink(pointerPath(layout, snapshotId)).catch(() => undefined);
+}

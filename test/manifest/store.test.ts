@@ -1,0 +1,98 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile, chmod, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadManifest, writeManifest } from '../../src/manifest/store.js';
+import { getCore } from '../../src/native/index.js';
+import { RepoLayout } from '../../src/repo/layout.js';
+import { buildAwkwardNamesTree, buildNonUtf8NamesTree } from '../native/fixtures.js';
+import { extractFixture, FIXTURE_IDS } from '../support/fixture.js';
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'jvs-manifest-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+let n = 0;
+async function scratch(): Promise<{ layout: RepoLayout; dir: string }> {
+  const root = join(tmp, `r${n++}`);
+  const dir = join(root, 'payload');
+  await mkdir(dir, { recursive: true });
+  return { layout: new RepoLayout(root), dir };
+}
+
+async function countObjects(layout: RepoLayout): Promise<number> {
+  const base = join(layout.manifestsDir, 'objects');
+  let total = 0;
+  for (const d of await readdir(base)) total += (await readdir(join(base, d))).length;
+  return total;
+}
+
+describe('manifest store', () => {
+  it.each([
+    ['awkward names', buildAwkwardNamesTree],
+    ['non-UTF-8 names', buildNonUtf8NamesTree],
+  ])('round-trips the records of %s and reproduces the root hash', async (_n, build) => {
+    const { layout, dir } = await scratch();
+    await build(dir);
+    const h = await getCore().hashTree(dir, { records: true });
+    await writeManifest(layout, 'snap', h.records!, h.rootHash);
+    const loaded = await loadManifest(layout, 'snap', h.rootHash);
+    expect(loaded).toBeDefined();
+    const key = (r: { path: Buffer; kind: string }): string => `${r.kind}:${r.path.toString('hex')}`;
+    const sorted = (rs: typeof h.records): unknown[] =>
+      [...rs!].sort((a, b) => key(a).localeCompare(key(b))).map((r) => ({ ...r, path: r.path.toString('hex'), target: r.target?.toString('hex') }));
+    expect(sorted(loaded!.records)).toEqual(sorted(h.records));
+  });
+
+  it('every v8.2 fixture snapshot (including a .READY directory case) round-trips', async () => {
+    const repo = extractFixture(await mkdtemp(join(tmp, 'fx-')));
+    const layout = new RepoLayout(repo);
+    for (const id of Object.values(FIXTURE_IDS)) {
+      const h = await getCore().hashTree(layout.snapshotDir(id), { records: true });
+      await writeManifest(layout, id, h.records!, h.rootHash);
+      expect((await loadManifest(layout, id, h.rootHash))?.records.length, id).toBe(h.count);
+    }
+    const { layout: l2, dir } = await scratch();
+    await mkdir(join(dir, 'd', '.READY'), { recursive: true });
+    await writeFile(join(dir, 'd', '.READY', 'inner'), 'i');
+    await writeFile(join(dir, '.READY'), '{}');
+    const h = await getCore().hashTree(dir, { records: true });
+    await writeManifest(l2, 's', h.records!, h.rootHash);
+    expect((await loadManifest(l2, 's', h.rootHash))?.records.map((r) => r.path.toString()).sort()).toEqual(['d', 'd/.READY/inner']);
+  });
+
+  it('shares unchanged directories: one change adds only the objects on its path', async () => {
+    const { layout, dir } = await scratch();
+    for (let d = 0; d < 20; d++) {
+      await mkdir(join(dir, `dir${d}`, 'sub'), { recursive: true });
+      for (let f = 0; f < 5; f++) await writeFile(join(dir, `dir${d}`, 'sub', `f${f}`), `${d}/${f}`);
+    }
+    const first = await getCore().hashTree(dir, { records: true });
+    const w1 = await writeManifest(layout, 'a', first.records!, first.rootHash);
+    expect(w1.objectsWritten).toBe(41);
+    await writeFile(join(dir, 'dir7', 'sub', 'f3'), 'changed');
+    const second = await getCore().hashTree(dir, { records: true });
+    const w2 = await writeManifest(layout, 'b', second.records!, second.rootHash);
+    expect(w2.objectsWritten).toBe(3); // dir7/sub, dir7, root
+    expect(await countObjects(layout)).toBe(44);
+    expect(await loadManifest(layout, 'a', first.rootHash)).toBeDefined();
+  });
+
+  it('a damaged or mismatching manifest is treated as absent', async () => {
+    const { layout, dir } = await scratch();
+    await writeFile(join(dir, 'f'), 'x');
+    await chmod(join(dir, 'f'), 0o600);
+    await symlink('f', join(dir, 'l'));
+    const h = await getCore().hashTree(dir, { records: true });
+    const { root } = await writeManifest(layout, 's', h.records!, h.rootHash);
+    expect(await loadManifest(layout, 's', 'f'.repeat(64))).toBeUndefined();
+    expect(await loadManifest(layout, 'missing', h.rootHash)).toBeUndefined();
+    await writeFile(join(layout.manifestsDir, 'objects', root.slice(0, 2), root.slice(2)), 'JVST1\ngarbage');
+    expect(await loadManifest(layout, 's', h.rootHash)).toBeUndefined();
+  });
+});
