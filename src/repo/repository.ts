@@ -15,6 +15,7 @@ import { appendAudit, type AuditEvent } from '../formats/audit.js';
 import { readWorktreeConfig, writeWorktreeConfig } from '../formats/worktree-config.js';
 import { currentDirectory, DiscoveryError, findRepo, openRepoAt, repoScopedError, type Repo } from './discovery.js';
 import { RepoLayout } from './layout.js';
+import { snapshot, type SnapshotOptions, type SnapshotResult } from '../snapshot/snapshot.js';
 
 export interface InitResult {
   format_version: number;
@@ -52,8 +53,9 @@ export class Repository {
   readonly root: string;
   readonly repoId: string;
   readonly formatVersion: number;
-  protected readonly warn: (message: string) => void;
-  protected readonly env: NodeJS.ProcessEnv;
+  /** Where `warning:` texts go (the command modules report through it). */
+  readonly warn: (message: string) => void;
+  readonly env: NodeJS.ProcessEnv;
 
   protected constructor(repo: Repo, opts: RepositoryOptions) {
     this.layout = repo.layout;
@@ -122,7 +124,7 @@ export class Repository {
   }
 
   /** Appends an audit record; a failure is a warning, never an error (§3.11). */
-  protected async audit(event: AuditEvent): Promise<void> {
+  async audit(event: AuditEvent): Promise<void> {
     try {
       await appendAudit(this.layout.auditLog, event, nowTimestamp());
     } catch (e) {
@@ -158,6 +160,11 @@ export class Repository {
     } catch {
       return [];
     }
+  }
+
+  /** `jvs snapshot` (§2.3): snapshots a worktree; the result equals `snapshot --json`. */
+  snapshot(opts: SnapshotOptions): Promise<SnapshotResult> {
+    return snapshot(this, opts);
   }
 
   /** `jvs info` (§2.2). */

@@ -1,0 +1,236 @@
+/**
+ * The snapshot publication protocol (CONTRACT §3.4), run with the worktree lock held.
+ *
+ * Order is what makes it crash-safe: nothing is visible before the rename of `<ID>.tmp`, and
+ * the descriptor is written before that rename, so a published directory always has one. Each
+ * step is a named crash point (src/crash.ts); doctor repairs what each crash leaves (§3.4 end).
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, lstat, mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { crashPoint } from '../crash.js';
+import { nowTimestamp } from '../encoding/timestamp.js';
+import { CORE_TO_STORED, STORED_TO_CORE, type StoredEngine } from '../engine/select.js';
+import { JvsError } from '../errors.js';
+import { fsyncDir } from '../fs/atomic.js';
+import { sealDescriptor, writeDescriptor, type Descriptor } from '../formats/descriptor.js';
+import { READY, writeIntent, writeReady } from '../formats/markers.js';
+import { writeMeta } from '../formats/meta.js';
+import { dropManifest, writeManifest } from '../manifest/store.js';
+import { getCore, isCoreError, type CloneReport, type HashRecord, type Progress } from '../native/index.js';
+import type { RepoLayout } from '../repo/layout.js';
+
+export interface Degradation {
+  requested_engine: string;
+  engine: string;
+  reasons: string[];
+}
+
+export interface SnapshotRequest {
+  worktree: string;
+  /** The worktree's payload directory. */
+  payload: string;
+  note: string;
+  tags: string[];
+  /** Validated partial paths (snapshot/paths.ts); undefined for a full snapshot. */
+  paths?: string[];
+  engine: StoredEngine;
+  /** The current head: the new snapshot's parent. */
+  parentId?: string;
+  kind: 'normal' | 'safety';
+  onProgress?: (p: Progress) => void;
+  /**
+   * Runs after publication and before the intent is removed (§3.4 step 12: the head update),
+   * so that a crash in between leaves the intent for doctor to explain.
+   */
+  onPublished?: (d: Descriptor) => Promise<void>;
+}
+
+export interface SnapshotOutcome {
+  descriptor: Descriptor;
+  degraded?: Degradation;
+  records: HashRecord[];
+}
+
+/** The named steps, in order; tests crash at each (JVS_CRASH_AT=snapshot:<step>). */
+export const SNAPSHOT_STEPS = [
+  'snapshot:intent',
+  'snapshot:materialized',
+  'snapshot:synced',
+  'snapshot:hashed',
+  'snapshot:descriptor',
+  'snapshot:published',
+  'snapshot:head',
+] as const;
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `printf("%013d-%s", unix_millis, 8 hex)`, unused by any snapshot, tmp dir or descriptor. */
+async function newSnapshotId(layout: RepoLayout): Promise<string> {
+  for (;;) {
+    const id = `${String(Date.now()).padStart(13, '0')}-${randomBytes(4).toString('hex')}`;
+    if (!(await exists(layout.snapshotDir(id))) && !(await exists(layout.snapshotTmp(id))) && !(await exists(layout.descriptor(id)))) {
+      return id;
+    }
+  }
+}
+
+/** Rejects special files before anything is written (§3.4 step 2). */
+async function checkSource(payload: string, paths: readonly string[] | undefined): Promise<void> {
+  const entries = await getCore().walk(payload);
+  const scope = paths?.includes('.') ? undefined : paths;
+  for (const e of entries) {
+    if (e.kind !== 'fifo' && e.kind !== 'socket' && e.kind !== 'chardev' && e.kind !== 'blockdev') continue;
+    const rel = e.path.toString();
+    if (scope && !scope.some((p) => rel === p || rel.startsWith(`${p}/`))) continue;
+    const word = e.kind === 'fifo' || e.kind === 'socket' ? e.kind : 'device';
+    throw new JvsError('E_UNSUPPORTED_FILE', `E_UNSUPPORTED_FILE: unsupported file type (${word}): ${rel}`);
+  }
+}
+
+/** Merges clone reports of a partial snapshot into one. */
+function mergeReports(reports: CloneReport[], requested: CloneReport['requested']): CloneReport {
+  const degraded = [...new Set(reports.flatMap((r) => r.degraded))];
+  const anyRequested = reports.some((r) => r.engine === requested);
+  return {
+    requested,
+    engine: reports.length === 0 || anyRequested ? requested : 'copy',
+    files: reports.reduce((s, r) => s + r.files, 0),
+    dirs: reports.reduce((s, r) => s + r.dirs, 0),
+    symlinks: reports.reduce((s, r) => s + r.symlinks, 0),
+    bytes: reports.reduce((s, r) => s + r.bytes, 0),
+    fallbacks: reports.flatMap((r) => r.fallbacks),
+    hardlinksSplit: reports.flatMap((r) => r.hardlinksSplit),
+    xattrsSkipped: reports.flatMap((r) => r.xattrsSkipped),
+    degraded,
+  };
+}
+
+/**
+ * Creates the directories above a partial path in the snapshot with the source's permission
+ * bits (they are part of the payload hash), umask-independent.
+ */
+async function makeParents(payload: string, tmp: string, rel: string): Promise<void> {
+  const parts = rel.split('/').slice(0, -1);
+  for (let i = 1; i <= parts.length; i++) {
+    const sub = parts.slice(0, i).join('/');
+    if (await exists(join(tmp, sub))) continue;
+    await mkdir(join(tmp, sub));
+    await chmod(join(tmp, sub), (await stat(join(payload, sub))).mode & 0o7777);
+  }
+}
+
+/** Step 5: the payload (or each partial path at its relative location) into `tmp`. */
+async function materialize(req: SnapshotRequest, tmp: string): Promise<CloneReport> {
+  const engine = STORED_TO_CORE[req.engine === 'btrfs-snapshot' ? 'reflink-copy' : req.engine];
+  const core = getCore();
+  const opts = req.onProgress ? { engine, onProgress: req.onProgress } : { engine };
+  if (!req.paths || req.paths.includes('.')) {
+    // The root-level `.READY` (a v8.2 restore leftover) is never copied.
+    return core.cloneTree(req.payload, tmp, { ...opts, exclude: [READY] });
+  }
+  await mkdir(tmp);
+  await chmod(tmp, (await stat(req.payload)).mode & 0o7777);
+  const reports: CloneReport[] = [];
+  for (const p of req.paths) {
+    const dst = join(tmp, p);
+    if (await exists(dst)) continue; // inside an earlier path (e.g. `a` then `a/b`)
+    await makeParents(req.payload, tmp, p);
+    reports.push(await core.cloneTree(join(req.payload, p), dst, opts));
+  }
+  return mergeReports(reports, engine);
+}
+
+function degradationOf(req: SnapshotRequest, report: CloneReport): Degradation | undefined {
+  if (report.degraded.length === 0) return undefined;
+  return { requested_engine: req.engine, engine: CORE_TO_STORED[report.engine], reasons: [...report.degraded] };
+}
+
+/**
+ * Creates and publishes a snapshot of `req.payload`. The worktree config (through
+ * `onPublished`) and the audit log are the caller's, so safety snapshots can leave the head.
+ */
+export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): Promise<SnapshotOutcome> {
+  await checkSource(req.payload, req.paths);
+  const id = await newSnapshotId(layout);
+  const tmp = layout.snapshotTmp(id);
+  let published = false;
+  try {
+    await mkdir(layout.intentsDir, { recursive: true });
+    await writeIntent(layout.intent(id), { snapshot_id: id, worktree_name: req.worktree, started_at: nowTimestamp(), engine: req.engine });
+    crashPoint('snapshot:intent');
+
+    const report = await materialize(req, tmp);
+    crashPoint('snapshot:materialized');
+    await getCore().syncTree(tmp);
+    crashPoint('snapshot:synced');
+
+    const hashed = await getCore().hashTree(tmp, { records: true });
+    const records = hashed.records ?? [];
+    await writeManifest(layout, id, records, hashed.rootHash);
+    crashPoint('snapshot:hashed');
+
+    const degraded = degradationOf(req, report);
+    const usedEngine = req.engine === 'btrfs-snapshot' ? req.engine : CORE_TO_STORED[report.engine];
+    const draft: Omit<Descriptor, 'descriptor_checksum'> = {
+      snapshot_id: id,
+      worktree_name: req.worktree,
+      created_at: nowTimestamp(),
+      engine: usedEngine,
+      payload_root_hash: hashed.rootHash,
+      integrity_state: 'verified',
+    };
+    if (req.parentId) draft.parent_id = req.parentId;
+    if (req.note) draft.note = req.note;
+    if (req.tags.length > 0) draft.tags = req.tags;
+    if (req.paths) draft.partial_paths = req.paths;
+    const descriptor = sealDescriptor(draft);
+    await writeReady(join(tmp, READY), {
+      snapshot_id: id,
+      completed_at: nowTimestamp(),
+      payload_root_hash: descriptor.payload_root_hash,
+      engine: descriptor.engine,
+      descriptor_checksum: descriptor.descriptor_checksum,
+    });
+    await writeMeta(layout.meta(id), {
+      requested_engine: req.engine,
+      engine: usedEngine,
+      degraded: degraded?.reasons ?? [],
+      kind: req.kind,
+    });
+    await writeDescriptor(layout.descriptor(id), descriptor);
+    crashPoint('snapshot:descriptor');
+
+    await rename(tmp, layout.snapshotDir(id));
+    published = true;
+    await fsyncDir(layout.snapshotsDir);
+    crashPoint('snapshot:published');
+    await req.onPublished?.(descriptor);
+    crashPoint('snapshot:head');
+    await unlink(layout.intent(id));
+    const outcome: SnapshotOutcome = { descriptor, records };
+    if (degraded) outcome.degraded = degraded;
+    return outcome;
+  } catch (e) {
+    if (!published) await abandon(layout, id);
+    if (isCoreError(e) && e.code === 'E_UNSUPPORTED_FILE') throw new JvsError('E_UNSUPPORTED_FILE', `E_UNSUPPORTED_FILE: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+/** Removes everything an unpublished snapshot left (§3.4: "a failure before step 11"). */
+async function abandon(layout: RepoLayout, id: string): Promise<void> {
+  await rm(layout.snapshotTmp(id), { recursive: true, force: true }).catch(() => undefined);
+  await unlink(layout.descriptor(id)).catch(() => undefined);
+  await unlink(layout.meta(id)).catch(() => undefined);
+  await dropManifest(layout, id);
+  await unlink(layout.intent(id)).catch(() => undefined);
+}

@@ -1,0 +1,93 @@
+/**
+ * `jvs snapshot` (CONTRACT §2.3): the checks in their order, then the publication protocol,
+ * then the head update and the audit record.
+ */
+import { JvsError } from '../errors.js';
+import { selectEngine } from '../engine/select.js';
+import { readWorktreeConfig, writeWorktreeConfig, isDetached, type WorktreeConfig } from '../formats/worktree-config.js';
+import type { Descriptor } from '../formats/descriptor.js';
+import type { Progress } from '../native/index.js';
+import { tagProblem } from '../repo/names.js';
+import type { Repository } from '../repo/repository.js';
+import { createSnapshot, type Degradation } from './create.js';
+import { validatePartialPaths } from './paths.js';
+
+export interface SnapshotOptions {
+  /** The worktree to snapshot (the CLI passes the worktree of the current directory). */
+  worktree: string;
+  note?: string;
+  tags?: string[];
+  /** Partial snapshot of these paths (relative to the payload). */
+  paths?: string[];
+  onProgress?: (p: Progress) => void;
+}
+
+/** The `--json` output: the descriptor, plus `degraded` last when the engine degraded. */
+export type SnapshotResult = Descriptor & { degraded?: Degradation };
+
+/** Loads a worktree config with the error shapes commands print (`get worktree: …`). */
+export async function loadWorktree(repo: Repository, name: string): Promise<WorktreeConfig> {
+  try {
+    return await readWorktreeConfig(repo.layout.worktreeConfig(name));
+  } catch (e) {
+    if (e instanceof JvsError) throw e.withContext('get worktree');
+    throw e;
+  }
+}
+
+export function detachedError(cfg: WorktreeConfig): JvsError {
+  const head = cfg.head_snapshot_id ?? '';
+  const short = head.slice(0, 8);
+  return new JvsError('E_DETACHED', 'cannot create snapshot in detached state', {
+    hint: `jvs worktree fork ${short} <new-worktree-name> | jvs restore HEAD`,
+    stdout:
+      `\nYou are currently at snapshot '${head}' (historical).\nTo continue working from this point:\n\n` +
+      `    jvs worktree fork ${short} <new-worktree-name>\n\nOr return to the latest state:\n\n    jvs restore HEAD\n`,
+  });
+}
+
+export async function snapshot(repo: Repository, opts: SnapshotOptions): Promise<SnapshotResult> {
+  const cfg = await loadWorktree(repo, opts.worktree);
+  if (isDetached(cfg)) throw detachedError(cfg);
+  const tags = opts.tags ?? [];
+  for (const t of tags) {
+    const p = tagProblem(t);
+    if (p !== undefined) throw new JvsError('E_NAME_INVALID', `invalid tag "${t}": E_NAME_INVALID: ${p}`);
+  }
+  const choice = await selectEngine(repo.root, repo.layout.extTmp, repo.env);
+  for (const w of choice.warnings) repo.warn(w);
+
+  const payload = repo.layout.payload(opts.worktree);
+  try {
+    const paths = opts.paths ? await validatePartialPaths(payload, opts.paths) : undefined;
+    const outcome = await createSnapshot(repo.layout, {
+      worktree: opts.worktree,
+      payload,
+      note: opts.note ?? '',
+      tags,
+      ...(paths ? { paths } : {}),
+      engine: choice.engine,
+      ...(cfg.head_snapshot_id ? { parentId: cfg.head_snapshot_id } : {}),
+      kind: 'normal',
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      onPublished: async (d) => {
+        await writeWorktreeConfig(repo.layout.worktreeConfig(opts.worktree), { ...cfg, head_snapshot_id: d.snapshot_id, latest_snapshot_id: d.snapshot_id });
+      },
+    });
+    const d = outcome.descriptor;
+    if (outcome.degraded) {
+      const g = outcome.degraded;
+      repo.warn(`engine degraded: requested ${g.requested_engine}, used ${g.engine} (${g.reasons.join(', ')})`);
+    }
+    await repo.audit({
+      event_type: 'snapshot_create',
+      snapshot_id: d.snapshot_id,
+      worktree_name: opts.worktree,
+      details: { checksum: d.descriptor_checksum, engine: d.engine, note: d.note ?? '', ...(paths ? { partial_paths: paths } : {}) },
+    });
+    return outcome.degraded ? { ...d, degraded: outcome.degraded } : d;
+  } catch (e) {
+    if (e instanceof JvsError) throw e.withContext('create snapshot');
+    throw e;
+  }
+}
