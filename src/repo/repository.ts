@@ -15,7 +15,9 @@ import { appendAudit, type AuditEvent } from '../formats/audit.js';
 import { readWorktreeConfig, writeWorktreeConfig } from '../formats/worktree-config.js';
 import { currentDirectory, DiscoveryError, findRepo, openRepoAt, repoScopedError, type Repo } from './discovery.js';
 import { RepoLayout } from './layout.js';
-import { snapshot, type SnapshotOptions, type SnapshotResult } from '../snapshot/snapshot.js';
+import { loadWorktree, snapshot, type SnapshotOptions, type SnapshotResult } from '../snapshot/snapshot.js';
+import type { Descriptor } from '../formats/descriptor.js';
+import { history } from './history.js';
 
 export interface InitResult {
   format_version: number;
@@ -165,6 +167,16 @@ export class Repository {
   /** `jvs snapshot` (§2.3): snapshots a worktree; the result equals `snapshot --json`. */
   snapshot(opts: SnapshotOptions): Promise<SnapshotResult> {
     return snapshot(this, opts);
+  }
+
+  /**
+   * `jvs history` (§2.4): the lineage of `worktree`'s head, or with `all` every snapshot;
+   * newest first. (The CLI prints JSON `null` for an empty result, `[]` when there is no head.)
+   */
+  async history(opts: { worktree?: string; all?: boolean; limit?: number; grep?: string; tag?: string }): Promise<Descriptor[]> {
+    const { worktree, ...rest } = opts;
+    const headId = worktree === undefined ? undefined : (await loadWorktree(this, worktree)).head_snapshot_id;
+    return history(this.layout, { ...rest, ...(headId ? { headId } : {}) });
   }
 
   /** `jvs info` (§2.2). */
