@@ -4,6 +4,8 @@
 //! - [`hash`]: the payload root hash of CONTRACT §4 with per-entry records.
 //! - [`clone`]: clone engines (reflink, copy, juicefs) into a new destination.
 //! - [`probe`]: which engines work inside a directory.
+//! - [`flock`]: exclusive file locks (the audit log's append lock).
+//! - [`sync`]: fsync a materialized tree before it is published.
 //!
 //! Every operation takes a [`Ctx`] for cancellation and progress, and fails with an
 //! [`Error`] carrying a stable code, the errno name and the path.
@@ -11,9 +13,11 @@
 pub mod clone;
 pub mod ctx;
 pub mod error;
+pub mod flock;
 pub mod hash;
 pub mod pool;
 pub mod probe;
+pub mod sync;
 pub mod walk;
 
 pub use ctx::{Ctx, Phase, ProgressSnapshot};
