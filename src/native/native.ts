@@ -24,6 +24,7 @@ export interface Binding {
   CancelToken: new () => CancelToken;
   walk(root: string, token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
   hashTree(root: string, wantRecords: boolean, token: CancelToken, onProgress?: ProgressFn | null): Promise<RawHash | Failure>;
+  hashPaths(root: string, paths: Buffer[], token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
   cloneTree(
     src: string,
     dst: string,
@@ -111,6 +112,10 @@ export function createNativeCore(binding: Binding): NativeCore {
       const result: HashResult = { rootHash: raw.rootHash, count: raw.count, bytes: raw.bytes };
       if (raw.records) result.records = decodeRecords(raw.records);
       return result;
+    },
+
+    async hashPaths(root, paths, opts) {
+      return decodeRecords(await call(binding, opts, (t) => binding.hashPaths(root, [...paths], t, opts?.onProgress ?? null)));
     },
 
     async cloneTree(src, dst, opts: CloneOptions): Promise<CloneReport> {

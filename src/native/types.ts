@@ -161,6 +161,12 @@ export interface NativeCore {
   walk(root: string, opts?: CommonOptions): Promise<WalkEntry[]>;
   /** The payload root hash of CONTRACT §4 over root. */
   hashTree(root: string, opts?: HashOptions): Promise<HashResult>;
+  /**
+   * Records for just these entries of root (raw relative paths), in the order given: what
+   * status and restore hash when only some entries may have changed. Missing → E_NOT_FOUND,
+   * special file → E_UNSUPPORTED_FILE.
+   */
+  hashPaths(root: string, paths: readonly Buffer[], opts?: CommonOptions): Promise<HashRecord[]>;
   /** Clones src into dst, which must not exist. On failure nothing is left at dst. */
   cloneTree(src: string, dst: string, opts: CloneOptions): Promise<CloneReport>;
   /** Which engines work inside dir (probe files are made in dir and removed). */

@@ -115,6 +115,20 @@ describe.each(Object.entries(TREES))('%s', (_name, build) => {
   });
 });
 
+describe('hashPaths', () => {
+  it('gives the records the tree hash gives, on both sides', async () => {
+    const dir = await tree(buildAwkwardNamesTree);
+    const all = (await native.hashTree(dir, { records: true })).records!;
+    const pick = all.filter((_, i) => i % 2 === 0);
+    const strip = (rs: typeof all): unknown => rs.map((x) => ({ ...x, path: x.path.toString('hex'), target: x.target?.toString('hex') }));
+    expect(strip(await native.hashPaths(dir, pick.map((r) => r.path)))).toEqual(strip(pick));
+    expect(strip(await fallback.hashPaths(dir, pick.map((r) => r.path)))).toEqual(strip(pick));
+    for (const core of [native, fallback]) {
+      expect(await outcome(core.hashPaths(dir, [Buffer.from('no/such')]))).toMatchObject({ code: 'E_NOT_FOUND' });
+    }
+  });
+});
+
 describe('syncTree', () => {
   it('both sides sync the same entries and fail alike on a missing root', async () => {
     const dir = await tree(buildAwkwardNamesTree);

@@ -122,6 +122,21 @@ pub fn hash_entries(root: &Path, entries: &[Entry], ctx: &Ctx) -> Result<HashRep
     Ok(assemble(records))
 }
 
+/// Records for the given entries of `root` only (any kind of dir, file or symlink), in the
+/// order given: what status and restore need when only some entries may have changed. A
+/// special file is an error, as in [`hash_entries`].
+pub fn hash_paths(root: &Path, rels: &[Vec<u8>], ctx: &Ctx) -> Result<Vec<Record>> {
+    ctx.begin(Phase::Hash, rels.len() as u64, 0);
+    pool::cpu().install(|| {
+        rels.par_iter()
+            .map_init(|| vec![0u8; BUF_SIZE], |buf, rel| {
+                let e = crate::walk::stat_entry(root, rel)?;
+                record_for(root, &e, buf, ctx)
+            })
+            .collect()
+    })
+}
+
 /// Sorts records into line order and computes the root hash over their lines.
 pub fn assemble(records: Vec<Record>) -> HashReport {
     let mut lined: Vec<(Vec<u8>, Record)> = records.into_iter().map(|r| (r.line(), r)).collect();

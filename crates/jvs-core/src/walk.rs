@@ -157,6 +157,13 @@ fn entry_from(rel: Vec<u8>, abs: &Path, md: &fs::Metadata) -> Result<Entry> {
     })
 }
 
+/// lstat of one entry `rel` under `root` (symlinks not followed).
+pub fn stat_entry(root: &Path, rel: &[u8]) -> Result<Entry> {
+    let abs = join_rel(root, rel);
+    let md = fs::symlink_metadata(&abs).map_err(|e| Error::io("lstat", rel, &e))?;
+    entry_from(rel.to_vec(), &abs, &md)
+}
+
 /// Lists every entry under `root` (which must be a directory; a symlink naming one is
 /// followed for the root only). Parallel per directory on the core's pool.
 pub fn walk(root: &Path, ctx: &Ctx) -> Result<Vec<Entry>> {

@@ -196,3 +196,20 @@ fn unreadable_file_is_a_clear_error() {
     let out = cmd.output().unwrap();
     assert!(out.status.success(), "child failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn hash_paths_gives_the_same_records_as_the_tree() {
+    let t = tempfile::tempdir().unwrap();
+    contract_tree(t.path());
+    let tree = hash_tree(t.path(), &Ctx::new()).unwrap();
+    let rels: Vec<Vec<u8>> = vec![b"sub/b.txt".to_vec(), b"link".to_vec(), b"sub".to_vec()];
+    let got = jvs_core::hash::hash_paths(t.path(), &rels, &Ctx::new()).unwrap();
+    for r in &got {
+        assert_eq!(Some(r), tree.records.iter().find(|x| x.path == r.path));
+    }
+    let missing = jvs_core::hash::hash_paths(t.path(), &[b"nope".to_vec()], &Ctx::new()).unwrap_err();
+    assert_eq!(missing.code, Code::NotFound);
+    mkfifo(&t.path().join("pipe"));
+    let special = jvs_core::hash::hash_paths(t.path(), &[b"pipe".to_vec()], &Ctx::new()).unwrap_err();
+    assert_eq!(special.code, Code::UnsupportedFile);
+}

@@ -120,6 +120,22 @@ pub fn hash_tree<'env>(
     })
 }
 
+/// Records for just the given entries of `root`, packed like hashTree's records.
+#[napi(ts_return_type = "Promise<Buffer | CoreFailure>")]
+pub fn hash_paths<'env>(
+    env: &'env Env,
+    root: String,
+    paths: Vec<Buffer>,
+    token: &CancelToken,
+    on_progress: Option<ProgressFn>,
+) -> Result<Object<'env>> {
+    let root = PathBuf::from(root);
+    let rels: Vec<Vec<u8>> = paths.iter().map(|b| b.to_vec()).collect();
+    spawn_op(env, token.ctx.clone(), on_progress, move |ctx| {
+        jvs_core::hash::hash_paths(&root, &rels, ctx).map(|r| Buffer::from(codec::encode_records(&r)))
+    })
+}
+
 /// Clones `src` into `dst` (which must not exist) with `engine` (`reflink|copy|juicefs`).
 #[napi(ts_return_type = "Promise<CloneOutput | CoreFailure>")]
 pub fn clone_tree<'env>(

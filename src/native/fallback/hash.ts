@@ -1,9 +1,9 @@
 /* The payload root hash of CONTRACT §4, built from raw name bytes end to end. */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { lstat, open, readlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import type { HashOptions, HashRecord, HashResult, WalkEntry } from '../types.js';
+import type { CommonOptions, HashOptions, HashRecord, HashResult, WalkEntry } from '../types.js';
 import { JvsCoreError, displayPath, ioError, throwIfCancelled, unsupportedFile } from './errors.js';
 import { FILES_IN_FLIGHT, forEachLimited } from './pool.js';
 import { ProgressReporter } from './progress.js';
@@ -71,6 +71,40 @@ function record(e: WalkEntry, hash: string): HashRecord {
 
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/** Records for the given entries only, in the order given (the native hash_paths twin). */
+export async function hashPaths(root: string, rels: readonly Buffer[], opts: CommonOptions = {}): Promise<HashRecord[]> {
+  const progress = new ProgressReporter(opts.onProgress, 'hash');
+  progress.phase('hash', rels.length, 0);
+  const paths = new TreePaths(root);
+  const out: HashRecord[] = new Array<HashRecord>(rels.length);
+  const buffers: Buffer[] = [];
+  const jobs = rels.map((rel, i) => ({ rel, i }));
+  await forEachLimited(jobs, FILES_IN_FLIGHT, opts.signal, async ({ rel, i }, worker) => {
+    const abs = paths.abs(rel);
+    let st;
+    try {
+      st = await lstat(abs, { bigint: true });
+    } catch (err) {
+      throw ioError(err, 'lstat', rel);
+    }
+    const kind = kindOf(st);
+    const perm = Number(st.mode) & 0o777;
+    if (kind === 'dir') out[i] = { kind: 'dir', path: rel, perm, size: 0, hash: sha256(baseName(rel)) };
+    else if (kind === 'symlink') {
+      const target = await readlink(abs, { encoding: 'buffer' });
+      out[i] = { kind: 'symlink', path: rel, perm, size: Number(st.size), hash: sha256(target), target };
+    } else if (kind === 'file') {
+      const buf = (buffers[worker] ??= Buffer.allocUnsafe(READ_CHUNK));
+      const c = await hashFile(abs, rel, buf, progress, opts.signal);
+      out[i] = { kind: 'file', path: rel, perm: c.perm, size: c.bytes, hash: c.hash };
+    } else throw unsupportedFile(kind, rel);
+    progress.state.entriesDone++;
+    progress.tick();
+  });
+  progress.finish();
+  return out;
 }
 
 /**

@@ -6,7 +6,7 @@
 import { packageVersion } from '../package-info.js';
 import type { NativeCore } from '../types.js';
 import { cloneTree } from './clone.js';
-import { hashTree } from './hash.js';
+import { hashPaths, hashTree } from './hash.js';
 import { probe } from './probe.js';
 import { syncTree } from './sync.js';
 import { walkTree } from './walk.js';
@@ -18,6 +18,7 @@ export function createFallbackCore(): NativeCore {
     // Only the public options: the walk's internal hooks are not part of the interface.
     walk: (root, opts) => walkTree(root, { onProgress: opts?.onProgress, signal: opts?.signal }),
     hashTree,
+    hashPaths,
     cloneTree,
     probe,
     syncTree,
