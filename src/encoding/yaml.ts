@@ -455,6 +455,17 @@ export function describeNode(n: YamlNode): string {
   return `${resolveScalar(n).tag} \`${shown}\``;
 }
 
+const OLD_TRUE = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON']);
+const OLD_FALSE = new Set(['n', 'N', 'no', 'No', 'NO', 'off', 'Off', 'OFF']);
+
+/**
+ * A YAML 1.1 boolean word (`yes`, `off`, …): yaml.v3 still accepts them for bool targets and
+ * quotes them when writing strings, so YAML 1.1 readers keep them strings. Undefined otherwise.
+ */
+export function oldBool(s: string): boolean | undefined {
+  return OLD_TRUE.has(s) ? true : OLD_FALSE.has(s) ? false : undefined;
+}
+
 // ---- writing ----
 
 export type YamlScalarOut = string | number | boolean;
@@ -463,8 +474,6 @@ export interface YamlMapOut {
 }
 
 const PLAIN_SAFE = /^[\p{L}\p{N}_./](?:[\p{L}\p{N}_./+ -]*[\p{L}\p{N}_./+-])?$/u;
-/** YAML 1.1 booleans: yaml.v3 quotes them so that YAML 1.1 readers keep them strings. */
-const OLD_BOOL = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
 
 const ESCAPES: Record<string, string> = {
   '\0': '\\0',
@@ -488,7 +497,7 @@ const ESCAPES: Record<string, string> = {
 /** A string as a YAML scalar that reads back as exactly that string. */
 export function quoteYamlScalar(s: string): string {
   const plain: YamlScalar = { kind: 'scalar', value: s, quoted: false, line: 0 };
-  if (PLAIN_SAFE.test(s) && !OLD_BOOL.test(s) && resolveScalar(plain).tag === '!!str') return s;
+  if (PLAIN_SAFE.test(s) && oldBool(s) === undefined && resolveScalar(plain).tag === '!!str') return s;
   let out = '"';
   for (const ch of s) {
     const cp = ch.codePointAt(0)!;
