@@ -44,6 +44,28 @@ export class YamlError extends Error {
 const FLOW_INDICATORS = ',[]{}';
 const isBlank = (c: string | undefined): boolean => c === ' ' || c === '\t';
 
+/** Double-quoted escapes with a fixed meaning (YAML 1.2 §5.7); \x, \u, \U are numeric. */
+const DQ_ESCAPES: Record<string, string> = {
+  '0': '\0',
+  a: '\x07',
+  b: '\b',
+  t: '\t',
+  '\t': '\t',
+  n: '\n',
+  v: '\v',
+  f: '\f',
+  r: '\r',
+  e: '\x1b',
+  ' ': ' ',
+  '"': '"',
+  '/': '/',
+  '\\': '\\',
+  N: '\u0085',
+  _: '\u00a0',
+  L: '\u2028',
+  P: '\u2029',
+};
+
 /** A position: line index and column (UTF-16 code units; indentation is ASCII spaces). */
 interface Pos {
   li: number;
@@ -287,8 +309,8 @@ class Parser {
     let col = p.col + 1;
     for (;;) {
       if (col >= line.length) {
-        const last = p.li + 1 >= this.lines.length;
-        throw this.error(p, last ? 'found unexpected end of stream' : 'unsupported YAML feature: multi-line quoted scalars');
+        const closedLater = this.lines.slice(p.li + 1).some((l) => l.includes(q));
+        throw this.error(p, closedLater ? 'unsupported YAML feature: multi-line quoted scalars' : 'found unexpected end of stream');
       }
       const ch = line[col]!;
       if (ch === q) {
@@ -314,27 +336,7 @@ class Parser {
   /** A double-quoted escape at line[col] (the backslash): its text and source length. */
   private unescape(line: string, col: number, p: Pos): [string, number] {
     const e = line[col + 1];
-    const simple: Record<string, string> = {
-      '0': '\0',
-      a: '\x07',
-      b: '\b',
-      t: '\t',
-      '\t': '\t',
-      n: '\n',
-      v: '\v',
-      f: '\f',
-      r: '\r',
-      e: '\x1b',
-      ' ': ' ',
-      '"': '"',
-      '/': '/',
-      '\\': '\\',
-      N: '\u0085',
-      _: '\u00a0',
-      L: '\u2028',
-      P: '\u2029',
-    };
-    if (e !== undefined && simple[e] !== undefined) return [simple[e], 2];
+    if (e !== undefined && DQ_ESCAPES[e] !== undefined) return [DQ_ESCAPES[e], 2];
     const width = e === 'x' ? 2 : e === 'u' ? 4 : e === 'U' ? 8 : 0;
     const hex = line.slice(col + 2, col + 2 + width);
     if (width > 0 && hex.length === width && /^[0-9a-fA-F]+$/.test(hex)) {
