@@ -79,8 +79,9 @@ export function parsePin(text: string): Pin {
   return pin;
 }
 
-function checkFile(file: string): void {
-  if (!isSafeComponent(file)) throw new JvsError('E_PATH_ESCAPE', `E_PATH_ESCAPE: invalid pin file: ${file}`);
+/** Throws `E_PATH_ESCAPE: invalid <what>: <name>` unless `name` is one safe path component (§5.5). */
+function checkComponent(what: string, name: string): void {
+  if (!isSafeComponent(name)) throw new JvsError('E_PATH_ESCAPE', `E_PATH_ESCAPE: invalid ${what}: ${name}`);
 }
 
 export interface AddPinOptions {
@@ -94,7 +95,7 @@ export interface AddPinOptions {
  * `pinned_at` and `expires_at` come from one clock reading. Returns the pin written.
  */
 export async function addPin(layout: RepoLayout, snapshotId: string, opts: AddPinOptions = {}, now: bigint = nowNs()): Promise<Pin> {
-  checkFile(snapshotId);
+  checkComponent('snapshot id', snapshotId);
   const pin: Pin = { snapshot_id: snapshotId, pinned_at: formatTimestamp(now) };
   if (opts.reason) pin.reason = opts.reason;
   if (opts.expiresIn !== undefined) pin.expires_at = formatTimestamp(now + opts.expiresIn);
@@ -137,6 +138,6 @@ export function isPinActive(pin: Pin, now: bigint): boolean {
 
 /** Deletes one pin file (a name from listPins). */
 export async function removePin(layout: RepoLayout, file: string): Promise<void> {
-  checkFile(file);
+  checkComponent('pin file', file);
   await unlink(join(layout.pinsDir, file));
 }

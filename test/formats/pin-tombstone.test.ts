@@ -82,7 +82,7 @@ describe('pins (§3.8, §2.16)', () => {
   });
 
   it('pin add refuses an id that is not one path component', async () => {
-    await expect(addPin(layout, '../../evil')).rejects.toMatchObject({ code: 'E_PATH_ESCAPE' });
+    await expect(addPin(layout, '../../evil')).rejects.toMatchObject({ code: 'E_PATH_ESCAPE', message: 'E_PATH_ESCAPE: invalid snapshot id: ../../evil' });
   });
 
   it('lists every *.json sorted by snapshot_id then pinned_at, and reports invalid ones', async () => {
@@ -131,6 +131,6 @@ describe('pins (§3.8, §2.16)', () => {
     await addPin(layout, ID, {}, T0);
     await removePin(layout, `${ID}.json`);
     expect((await listPins(layout)).pins).toEqual([]);
-    await expect(removePin(layout, '../x.json')).rejects.toMatchObject({ code: 'E_PATH_ESCAPE' });
+    await expect(removePin(layout, '../x.json')).rejects.toMatchObject({ code: 'E_PATH_ESCAPE', message: 'E_PATH_ESCAPE: invalid pin file: ../x.json' });
   });
 });
