@@ -108,7 +108,7 @@ function targets(runs: DatasetRun[], single: number, multi: number, quick: boole
             frac,
             '>=',
             0.85,
-            `${gbps(n.bytes, r.time.median)} = ${frac.toFixed(2)} × ${nproc} × ${gbps(single, 1000)} (${(rate / multi).toFixed(2)} × the \`-multi ${nproc}\` aggregate)`,
+            `${gbps(n.bytes, r.time.median)} = ${frac.toFixed(2)} × ${nproc} × ${gbps(single, 1000)} (${(rate / multi).toFixed(2)} × the \`-multi ${nproc}\` aggregate; best run ${gbps(n.bytes, r.time.min)})`,
             `≥ 0.85 × ${nproc} × single-core = ${gbps(0.85 * nproc * single, 1000)}`,
           ),
         );
@@ -117,7 +117,8 @@ function targets(runs: DatasetRun[], single: number, multi: number, quick: boole
     if (n.files >= 10_000) {
       for (const r of ours(d)) {
         const us = (r.time.median * 1000) / n.files;
-        out.push(check(`hash ${n.label}${q}`, r.name, us, '<=', 6, `${us.toFixed(2)} µs/file`, '≤ 6 µs/file'));
+        const best = (r.time.min * 1000) / n.files;
+        out.push(check(`hash ${n.label}${q}`, r.name, us, '<=', 6, `${us.toFixed(2)} µs/file (best run ${best.toFixed(2)})`, '≤ 6 µs/file'));
       }
     }
     if (n.files >= 10_000 || n.files === 1) {

@@ -88,10 +88,29 @@ export async function machineFacts(): Promise<MachineFacts> {
 export function describeNative(path: string): string {
   try {
     const st = statSync(path);
-    const debug = readFileSync(path).includes('.debug_info');
+    const debug = elfSectionNames(readFileSync(path)).includes('.debug_info');
     const rel = path.startsWith(`${repoRoot}/`) ? path.slice(repoRoot.length + 1) : path;
     return `${rel} (built ${st.mtime.toISOString()}, ${debug ? 'DEBUG build (has .debug_info) — not representative' : 'release build'})`;
   } catch {
     return `${path} (unreadable)`;
   }
+}
+
+/** Section names of a little-endian ELF64 file (empty for anything else). */
+export function elfSectionNames(b: Buffer): string[] {
+  if (b.length < 64 || b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2 || b[5] !== 1) return [];
+  const shoff = Number(b.readBigUInt64LE(0x28));
+  const shentsize = b.readUInt16LE(0x3a);
+  const shnum = b.readUInt16LE(0x3c);
+  const shstrndx = b.readUInt16LE(0x3e);
+  if (shoff === 0 || shstrndx >= shnum || shoff + shnum * shentsize > b.length) return [];
+  const strOff = Number(b.readBigUInt64LE(shoff + shstrndx * shentsize + 0x18));
+  const names: string[] = [];
+  for (let i = 0; i < shnum; i++) {
+    const nameOff = strOff + b.readUInt32LE(shoff + i * shentsize);
+    const end = b.indexOf(0, nameOff);
+    if (nameOff >= b.length || end < 0) continue;
+    names.push(b.toString('latin1', nameOff, end));
+  }
+  return names;
 }

@@ -4,12 +4,14 @@
  *   npm run bench -- hash  [--runs N] [--quick] [--only <contender>] [--dataset <name>]
  *   npm run bench -- clone [--runs N] [--quick] [--only <contender>] [--dataset <name>] [--fs ext4|xfs]
  *   npm run bench -- smoke            (tiny datasets, 1 run, checks that every contender works)
+  npm run bench -- render <bench/results/….json>   (rewrite the doc section from a saved run)
  *
  * Prints a table, writes bench/results/<command>-<date>.json, and (full runs) rewrites the
  * command's section of docs/benchmarks.md. See docs/benchmarks.md.
  */
 import { loadavg } from 'node:os';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 
 import { benchClone } from './clone.js';
 import { benchHash } from './hash.js';
@@ -17,9 +19,10 @@ import { describeNative, machineFacts } from './machine.js';
 import type { BenchOptions, CommandOutcome } from './options.js';
 import { printReport, renderSection, updateDoc, writeJson, type BenchReport } from './report.js';
 import { runOurs } from './runner.js';
-import { hasGnuTime, installSignalHandlers, runCleanups } from './util.js';
+import { hasGnuTime, installSignalHandlers, repoRoot, runCleanups } from './util.js';
 
 const USAGE = `usage: npm run bench -- <hash|clone|smoke> [options]
+       npm run bench -- render <bench/results/<command>-<date>.json>
 
   --runs N           interleaved rounds per contender (default 5; the median is reported)
   --quick            datasets at 1/10 size, for smoke runs (results are indicative only)
@@ -146,7 +149,39 @@ async function smoke(): Promise<boolean> {
   return ok;
 }
 
+/**
+ * Rewrites the doc section of a saved run. The native module's description is recomputed when
+ * the same file (same mtime) is still there, so a corrected classifier applies to old runs.
+ */
+function render(file: string): number {
+  const abs = resolve(file);
+  const report = JSON.parse(readFileSync(abs, 'utf8')) as BenchReport;
+  const corePath = report.datasets
+    .flatMap((d) => d.results.flatMap((r) => r.samples.map((s) => s?.info?.['corePath'])))
+    .find((p): p is string => typeof p === 'string');
+  const built = (d: string | undefined): string | undefined => /\(built ([^,]+),/.exec(d ?? '')?.[1];
+  if (corePath && existsSync(corePath)) {
+    const now = describeNative(corePath);
+    if (built(now) === built(report.machine.nativeModule) && now !== report.machine.nativeModule) {
+      report.machine.nativeModule = now;
+      writeFileSync(abs, `${JSON.stringify(report, null, 2)}\n`);
+      console.log(`updated the native module description in ${file}`);
+    }
+  }
+  updateDoc(report.command, renderSection(report, relative(repoRoot, abs)));
+  console.log(`updated docs/benchmarks.md (section ${report.command}) from ${file}`);
+  return 0;
+}
+
 async function main(): Promise<number> {
+  if (process.argv[2] === 'render') {
+    const file = process.argv[3];
+    if (!file) {
+      console.error(USAGE);
+      return 2;
+    }
+    return render(file);
+  }
   let cli: Cli;
   try {
     cli = parse(process.argv.slice(2));
