@@ -17,7 +17,7 @@ export function tmpName(): string {
 }
 
 /** fsyncs a directory, making renames and creations inside it durable. */
-export async function fsyncDir(dir: string): Promise<void> {
+export async function fsyncDir(dir: string | Buffer): Promise<void> {
   const fh = await open(dir, 'r');
   try {
     await fh.sync();

@@ -33,6 +33,14 @@ export interface Binding {
     token: CancelToken,
     onProgress?: ProgressFn | null,
   ): Promise<RawClone | Failure>;
+  materializeEntries(
+    srcRoot: string,
+    paths: Buffer[],
+    dstDir: string,
+    engine: string,
+    token: CancelToken,
+    onProgress?: ProgressFn | null,
+  ): Promise<RawClone | Failure>;
   probe(dir: string, token: CancelToken): Promise<RawProbe[] | Failure>;
   lockExclusive(path: string, token: CancelToken): Promise<{ unlock(): void } | Failure>;
   syncTree(root: string, token: CancelToken): Promise<number | Failure>;
@@ -98,6 +106,21 @@ async function call<T>(binding: Binding, opts: CommonOptions | undefined, run: (
   }
 }
 
+function cloneReport(raw: RawClone): CloneReport {
+  return {
+    requested: raw.requested as EngineName,
+    engine: raw.engine as EngineName,
+    files: raw.files,
+    dirs: raw.dirs,
+    symlinks: raw.symlinks,
+    bytes: raw.bytes,
+    fallbacks: raw.fallbacks.map((f) => ({ path: f.path, from: f.from as EngineName, to: f.to as EngineName, reason: f.reason })),
+    hardlinksSplit: raw.hardlinksSplit,
+    xattrsSkipped: raw.xattrsSkipped,
+    degraded: raw.degraded as DegradeReason[],
+  };
+}
+
 export function createNativeCore(binding: Binding): NativeCore {
   return {
     kind: 'native',
@@ -120,19 +143,13 @@ export function createNativeCore(binding: Binding): NativeCore {
 
     async cloneTree(src, dst, opts: CloneOptions): Promise<CloneReport> {
       const exclude = (opts.exclude ?? []).map((p) => (typeof p === 'string' ? Buffer.from(p) : p));
-      const raw = await call(binding, opts, (t) => binding.cloneTree(src, dst, opts.engine, exclude, t, opts.onProgress ?? null));
-      return {
-        requested: raw.requested as EngineName,
-        engine: raw.engine as EngineName,
-        files: raw.files,
-        dirs: raw.dirs,
-        symlinks: raw.symlinks,
-        bytes: raw.bytes,
-        fallbacks: raw.fallbacks.map((f) => ({ path: f.path, from: f.from as EngineName, to: f.to as EngineName, reason: f.reason })),
-        hardlinksSplit: raw.hardlinksSplit,
-        xattrsSkipped: raw.xattrsSkipped,
-        degraded: raw.degraded as DegradeReason[],
-      };
+      return cloneReport(await call(binding, opts, (t) => binding.cloneTree(src, dst, opts.engine, exclude, t, opts.onProgress ?? null)));
+    },
+
+    async materializeEntries(srcRoot, paths, dstDir, opts: CloneOptions): Promise<CloneReport> {
+      return cloneReport(
+        await call(binding, opts, (t) => binding.materializeEntries(srcRoot, [...paths], dstDir, opts.engine, t, opts.onProgress ?? null)),
+      );
     },
 
     async probe(dir): Promise<EngineProbe[]> {

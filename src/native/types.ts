@@ -169,6 +169,13 @@ export interface NativeCore {
   hashPaths(root: string, paths: readonly Buffer[], opts?: CommonOptions): Promise<HashRecord[]>;
   /** Clones src into dst, which must not exist. On failure nothing is left at dst. */
   cloneTree(src: string, dst: string, opts: CloneOptions): Promise<CloneReport>;
+  /**
+   * Materializes entries of `srcRoot` (raw relative paths: files or symlinks) as
+   * `<dstDir>/<index>` — index = position in `paths` — with the engine, keeping mode, mtime and
+   * (as root) owner. `dstDir` is created if missing. Restore stages replacements this way, then
+   * renames each into place. Reports like cloneTree.
+   */
+  materializeEntries(srcRoot: string, paths: readonly Buffer[], dstDir: string, opts: CloneOptions): Promise<CloneReport>;
   /** Which engines work inside dir (probe files are made in dir and removed). */
   probe(dir: string): Promise<EngineProbe[]>;
   /**

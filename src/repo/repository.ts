@@ -18,6 +18,7 @@ import { RepoLayout } from './layout.js';
 import { loadWorktree, snapshot, type SnapshotOptions, type SnapshotResult } from '../snapshot/snapshot.js';
 import type { Descriptor } from '../formats/descriptor.js';
 import { history } from './history.js';
+import { restore, type RestoreOptions, type RestoreResult } from '../restore/restore.js';
 
 export interface InitResult {
   format_version: number;
@@ -37,6 +38,8 @@ export interface InfoResult {
 export interface RepositoryOptions {
   /** Receives `warning:` texts (without the prefix): degraded engines, failed audit appends, … */
   onWarning?: (message: string) => void;
+  /** Receives `note:` texts (without the prefix), e.g. `completed interrupted restore to <ID>`. */
+  onNote?: (message: string) => void;
   /** Environment consulted for JVS_ENGINE and friends (default: process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -57,6 +60,7 @@ export class Repository {
   readonly formatVersion: number;
   /** Where `warning:` texts go (the command modules report through it). */
   readonly warn: (message: string) => void;
+  readonly note: (message: string) => void;
   readonly env: NodeJS.ProcessEnv;
 
   protected constructor(repo: Repo, opts: RepositoryOptions) {
@@ -65,6 +69,7 @@ export class Repository {
     this.repoId = repo.repoId;
     this.formatVersion = repo.formatVersion;
     this.warn = opts.onWarning ?? (() => undefined);
+    this.note = opts.onNote ?? (() => undefined);
     this.env = opts.env ?? process.env;
   }
 
@@ -177,6 +182,11 @@ export class Repository {
     const { worktree, ...rest } = opts;
     const headId = worktree === undefined ? undefined : (await loadWorktree(this, worktree)).head_snapshot_id;
     return history(this.layout, { ...rest, ...(headId ? { headId } : {}) });
+  }
+
+  /** `jvs restore` (§2.6, §5.3): the result equals `restore --json`. */
+  restore(opts: RestoreOptions): Promise<RestoreResult> {
+    return restore(this, opts);
   }
 
   /** `jvs info` (§2.2). */

@@ -20,14 +20,14 @@
  */
 import { constants } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import { chmod, copyFile, lchown, lstat, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { CloneFallback, CloneOptions, CloneReport, DegradeReason, EngineName, WalkEntry } from '../types.js';
 import { JvsCoreError, errnoName, errnoOf, ioError, throwIfCancelled, unsupportedFile } from './errors.js';
 import { FILES_IN_FLIGHT, forEachLimited } from './pool.js';
 import { isOnJuicefs } from './probe.js';
 import { ProgressReporter } from './progress.js';
-import { TreePaths, checkRoot, walkTree } from './walk.js';
+import { TreePaths, checkRoot, kindOf, walkTree } from './walk.js';
 
 /** The source metadata a clone restores besides what WalkEntry carries. */
 interface SourceMeta {
@@ -137,6 +137,62 @@ export async function cloneTree(src: string, dst: string, opts: CloneOptions): P
     bytes,
     fallbacks,
     hardlinksSplit,
+    xattrsSkipped: [],
+    degraded,
+  };
+}
+
+/**
+ * Materializes single entries (files or symlinks) of srcRoot as `<dstDir>/<index>`, with the
+ * same per-file behaviour as cloneTree: restore stages its replacements this way.
+ */
+export async function materializeEntries(srcRoot: string, paths: readonly Buffer[], dstDir: string, opts: CloneOptions): Promise<CloneReport> {
+  throwIfCancelled(opts.signal);
+  await attempt('cannot create directory', Buffer.from(dstDir), () => mkdir(dstDir, { recursive: true, mode: 0o700 }));
+  const source = new TreePaths(srcRoot);
+  const fileEngine: EngineName = opts.engine === 'reflink' ? 'reflink' : 'copy';
+  const fallbacks: CloneFallback[] = [];
+  let reflinked = 0;
+  let files = 0;
+  let bytes = 0;
+  const jobs = paths.map((path, i) => ({ path, to: Buffer.from(`${dstDir}/${i}`) }));
+  await forEachLimited(jobs, FILES_IN_FLIGHT, opts.signal, async ({ path, to }) => {
+    const from = source.abs(path);
+    let st: BigIntStats;
+    try {
+      st = await lstat(from, { bigint: true });
+    } catch (err) {
+      throw ioError(err, 'lstat', path);
+    }
+    const kind = kindOf(st);
+    if (kind === 'symlink') {
+      const target = await readlink(from, { encoding: 'buffer' });
+      await attempt('cannot create symlink', path, () => symlink(target, to));
+    } else if (kind === 'file') {
+      const fb = await copyContent(from, to, path, fileEngine);
+      if (fb) fallbacks.push(fb);
+      else if (fileEngine === 'reflink') reflinked++;
+      files++;
+      bytes += Number(st.size);
+    } else if (kind === 'dir') {
+      throw new JvsCoreError('E_IO', `cannot materialize ${path.toString()}: a directory, not a file or symlink`, { path: path.toString() });
+    } else {
+      throw unsupportedFile(kind, path);
+    }
+    await applyMeta(to, path, kind, sourceMeta(st));
+  });
+  const degraded: DegradeReason[] = [];
+  if (opts.engine === 'juicefs') degraded.push(await juicefsReason(srcRoot, dstDir));
+  if (fallbacks.length > 0) degraded.push('reflink');
+  return {
+    requested: opts.engine,
+    engine: opts.engine === 'reflink' && (reflinked > 0 || fallbacks.length === 0) ? 'reflink' : 'copy',
+    files,
+    dirs: 0,
+    symlinks: paths.length - files,
+    bytes,
+    fallbacks,
+    hardlinksSplit: [],
     xattrsSkipped: [],
     degraded,
   };

@@ -5,7 +5,7 @@
  */
 import { packageVersion } from '../package-info.js';
 import type { NativeCore } from '../types.js';
-import { cloneTree } from './clone.js';
+import { cloneTree, materializeEntries } from './clone.js';
 import { hashPaths, hashTree } from './hash.js';
 import { probe } from './probe.js';
 import { syncTree } from './sync.js';
@@ -20,6 +20,7 @@ export function createFallbackCore(): NativeCore {
     hashTree,
     hashPaths,
     cloneTree,
+    materializeEntries,
     probe,
     syncTree,
     // Node has no flock(2). The fallback cannot exclude other appenders; callers see it in

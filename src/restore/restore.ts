@@ -1,0 +1,236 @@
+/**
+ * `jvs restore` (CONTRACT §2.6, §5.3): resolve, verify the descriptor, save unsnapshotted work
+ * as a safety snapshot, journal, change only what differs inside the existing worktree
+ * directory, move the head, audit. Re-running a journalled restore completes it.
+ */
+import { readdir, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+import { crashPoint } from '../crash.js';
+import { nowTimestamp } from '../encoding/timestamp.js';
+import { selectEngine, STORED_TO_CORE } from '../engine/select.js';
+import { JvsError } from '../errors.js';
+import { checksumValid, readDescriptor, type Descriptor } from '../formats/descriptor.js';
+import { isDetached, writeWorktreeConfig, type WorktreeConfig } from '../formats/worktree-config.js';
+import { loadManifest, writeManifest } from '../manifest/store.js';
+import { getCore, type HashRecord } from '../native/index.js';
+import { listSnapshots, tryDescriptor } from '../repo/catalog.js';
+import { fuzzyOne, notFoundBlock } from '../repo/refs.js';
+import type { Repository } from '../repo/repository.js';
+import { createSnapshot, type Degradation } from '../snapshot/create.js';
+import { checkRelativePath } from '../snapshot/paths.js';
+import { loadWorktree } from '../snapshot/snapshot.js';
+import { applyPlan, stagingPath } from './apply.js';
+import { readJournal, removeJournal, writeJournal } from './journal.js';
+import { inScope, planRestore } from './plan.js';
+
+export interface RestoreOptions {
+  worktree: string;
+  /** A snapshot id, a unique fuzzy match, or `HEAD` (the worktree's latest). */
+  ref: string;
+  /** Restore only these paths (relative to the payload). */
+  paths?: string[];
+  /** Skip the safety snapshot of unsnapshotted changes. */
+  discard?: boolean;
+}
+
+/** The `--json` output (a map: keys in byte order). */
+export interface RestoreResult {
+  degraded?: Degradation;
+  detached: boolean;
+  paths?: string[];
+  safety_snapshot_id?: string;
+  snapshot_id: string;
+  status: 'restored';
+}
+
+export const RESTORE_STEPS = ['restore:journal', 'restore:applied', 'restore:head'] as const;
+
+async function resolveRestoreRef(repo: Repository, cfg: WorktreeConfig, ref: string): Promise<Descriptor> {
+  if (ref === 'HEAD') {
+    const latest = cfg.latest_snapshot_id;
+    if (!latest) throw new JvsError('E_NOT_FOUND', 'restore to latest: worktree has no snapshots');
+    const d = await tryDescriptor(repo.layout, latest);
+    if (!d) throw notFoundBlock(ref, (await listSnapshots(repo.layout)).snapshots);
+    return d;
+  }
+  const exact = await tryDescriptor(repo.layout, ref);
+  if (exact) return exact;
+  const { snapshots } = await listSnapshots(repo.layout);
+  try {
+    return fuzzyOne(snapshots, ref);
+  } catch (e) {
+    throw notFoundBlock(ref, snapshots, e instanceof JvsError && e.code === 'E_AMBIGUOUS_REF' ? 'E_AMBIGUOUS_REF' : 'E_NOT_FOUND');
+  }
+}
+
+/**
+ * The snapshot's records: its manifest, or — for snapshots written by v8.2 — rebuilt by hashing
+ * the snapshot directory, which must reproduce the descriptor's payload root hash.
+ */
+export async function snapshotRecords(repo: Repository, d: Descriptor): Promise<HashRecord[]> {
+  const loaded = await loadManifest(repo.layout, d.snapshot_id, d.payload_root_hash);
+  if (loaded) return loaded.records;
+  const dir = repo.layout.snapshotDir(d.snapshot_id);
+  let hashed;
+  try {
+    hashed = await getCore().hashTree(dir, { records: true });
+  } catch (e) {
+    const gone = (e as { code?: string }).code === 'E_NOT_FOUND';
+    throw new JvsError(gone ? 'E_PARTIAL_SNAPSHOT' : 'E_IO', gone ? `E_PARTIAL_SNAPSHOT: snapshot directory not found: ${d.snapshot_id}` : String((e as Error).message), { cause: e });
+  }
+  if (hashed.rootHash !== d.payload_root_hash) throw new JvsError('E_PAYLOAD_HASH_MISMATCH', 'E_PAYLOAD_HASH_MISMATCH: payload hash mismatch');
+  const records = hashed.records ?? [];
+  await writeManifest(repo.layout, d.snapshot_id, records, d.payload_root_hash).catch(() => undefined);
+  return records;
+}
+
+/** Whether restoring would lose work that the head snapshot does not hold (§5.3 property 5). */
+async function hasUnsavedChanges(repo: Repository, payload: string, cfg: WorktreeConfig, overwritten: Buffer[]): Promise<boolean> {
+  if (overwritten.length === 0) return false;
+  const headId = cfg.head_snapshot_id;
+  const head = headId ? await tryDescriptor(repo.layout, headId) : undefined;
+  if (!head) return true;
+  const saved = new Map((await snapshotRecords(repo, head)).map((r) => [r.path.toString('latin1'), r]));
+  const current = await getCore().hashPaths(payload, overwritten);
+  // The status comparison: content or type of files and symlinks; permission bits do not count.
+  return current.some((c) => {
+    const s = saved.get(c.path.toString('latin1'));
+    return !s || s.kind !== c.kind || s.hash !== c.hash;
+  });
+}
+
+async function removeStaging(payload: string): Promise<void> {
+  const parent = dirname(payload);
+  const prefix = `${payload.slice(parent.length + 1)}.restore-tmp-`;
+  for (const name of await readdir(parent).catch(() => [] as string[])) {
+    if (name.startsWith(prefix)) await rm(`${parent}/${name}`, { recursive: true, force: true });
+  }
+}
+
+/** The restore itself, once resolved: shared by a fresh restore and the resumption of one. */
+async function carryOut(
+  repo: Repository,
+  worktree: string,
+  d: Descriptor,
+  paths: string[] | undefined,
+  safety: { take: boolean; id?: string },
+): Promise<{ safetyId?: string; degraded?: Degradation; cfg: WorktreeConfig }> {
+  const cfg = await loadWorktree(repo, worktree);
+  const payload = repo.layout.payload(worktree);
+  const records = await snapshotRecords(repo, d);
+  // A full restore of a partial snapshot is scoped to the snapshot's own paths (§5.3 prop. 3);
+  // the path `.` is the whole worktree (but, being a path restore, leaves the head alone).
+  const scope = paths?.includes('.') ? undefined : (paths ?? d.partial_paths);
+  const scopeBufs = scope?.map((p) => Buffer.from(p));
+  const plan = await planRestore(payload, records, scopeBufs);
+
+  let safetyId = safety.id;
+  if (safety.take && (await hasUnsavedChanges(repo, payload, cfg, plan.overwritten))) {
+    try {
+      const choice = await selectEngine(repo.root, repo.layout.extTmp, repo.env);
+      const s = await createSnapshot(repo.layout, {
+        worktree,
+        payload,
+        note: `safety: before restore to ${d.snapshot_id}`,
+        tags: ['jvs-safety'],
+        engine: choice.engine,
+        ...(cfg.head_snapshot_id ? { parentId: cfg.head_snapshot_id } : {}),
+        kind: 'safety',
+      });
+      safetyId = s.descriptor.snapshot_id;
+      await repo.audit({
+        event_type: 'snapshot_create',
+        snapshot_id: safetyId,
+        worktree_name: worktree,
+        details: { checksum: s.descriptor.descriptor_checksum, engine: s.descriptor.engine, note: s.descriptor.note ?? '', safety: true },
+      });
+    } catch (e) {
+      const err = e instanceof JvsError ? e : new JvsError('E_IO', String((e as Error).message), { cause: e });
+      throw new JvsError(err.code, `save unsnapshotted changes: ${err.message}`, { hint: 'use --discard to restore without saving', cause: e });
+    }
+  }
+
+  const journalPath = repo.layout.restoreJournal(worktree);
+  await writeJournal(journalPath, {
+    worktree,
+    snapshot_id: d.snapshot_id,
+    paths: paths ?? null,
+    safety_snapshot_id: safetyId ?? null,
+    started_at: nowTimestamp(),
+  });
+  crashPoint('restore:journal');
+
+  const choice = await selectEngine(repo.root, repo.layout.extTmp, repo.env);
+  const engine = STORED_TO_CORE[choice.engine === 'btrfs-snapshot' ? 'reflink-copy' : choice.engine];
+  await applyPlan(plan.actions, { payload, snapshotDir: repo.layout.snapshotDir(d.snapshot_id), engine, staging: stagingPath(payload) });
+  crashPoint('restore:applied');
+
+  let next = cfg;
+  if (!paths) {
+    next = { ...cfg, head_snapshot_id: d.snapshot_id };
+    await writeWorktreeConfig(repo.layout.worktreeConfig(worktree), next);
+  }
+  crashPoint('restore:head');
+  await removeJournal(journalPath);
+  await removeStaging(payload);
+  return { ...(safetyId ? { safetyId } : {}), cfg: next };
+}
+
+/**
+ * Completes an interrupted restore of `worktree`, if its journal says there is one; returns
+ * the snapshot id it completed. Commands that lock a worktree call this first.
+ */
+export async function resumeRestore(repo: Repository, worktree: string): Promise<string | undefined> {
+  const j = await readJournal(repo.layout.restoreJournal(worktree));
+  if (!j) return undefined;
+  const d = await readDescriptor(repo.layout.descriptor(j.snapshot_id));
+  const done = await carryOut(repo, worktree, d, j.paths ?? undefined, { take: false, ...(j.safety_snapshot_id ? { id: j.safety_snapshot_id } : {}) });
+  await repo.audit({
+    event_type: 'restore',
+    snapshot_id: d.snapshot_id,
+    worktree_name: worktree,
+    details: { detached: isDetached(done.cfg), ...(j.paths ? { paths: j.paths } : {}), ...(j.safety_snapshot_id ? { safety_snapshot_id: j.safety_snapshot_id } : {}) },
+  });
+  repo.note(`completed interrupted restore to ${d.snapshot_id}`);
+  return d.snapshot_id;
+}
+
+export async function restore(repo: Repository, opts: RestoreOptions): Promise<RestoreResult> {
+  const withContext = (e: unknown): unknown => (e instanceof JvsError && e.shape !== 'block' ? e.withContext('restore') : e);
+  try {
+    await resumeRestore(repo, opts.worktree);
+  } catch (e) {
+    throw withContext(e);
+  }
+  // Resolution failures print as they are: the not-found block, `restore to latest: …`.
+  const d = await resolveRestoreRef(repo, await loadWorktree(repo, opts.worktree), opts.ref);
+  try {
+    if (!checksumValid(d)) throw new JvsError('E_DESCRIPTOR_CORRUPT', 'verify snapshot: E_DESCRIPTOR_CORRUPT: checksum mismatch');
+    const paths = opts.paths?.map(checkRelativePath);
+    if (opts.paths && paths) {
+      const records = await snapshotRecords(repo, d);
+      const walked = await getCore().walk(repo.layout.payload(opts.worktree));
+      for (const [i, p] of paths.entries()) {
+        const b = [Buffer.from(p)];
+        if (p !== '.' && !records.some((r) => inScope(r.path, b)) && !walked.some((e) => inScope(e.path, b))) {
+          throw new JvsError('E_NOT_FOUND', `path not found in snapshot or worktree: ${opts.paths[i]}`);
+        }
+      }
+    }
+    const done = await carryOut(repo, opts.worktree, d, paths, { take: !opts.discard });
+    const detached = isDetached(done.cfg);
+    await repo.audit({
+      event_type: 'restore',
+      snapshot_id: d.snapshot_id,
+      worktree_name: opts.worktree,
+      details: { detached, ...(opts.paths ? { paths: opts.paths } : {}), ...(done.safetyId ? { safety_snapshot_id: done.safetyId } : {}) },
+    });
+    const result: RestoreResult = { detached, snapshot_id: d.snapshot_id, status: 'restored' };
+    if (opts.paths) result.paths = opts.paths;
+    if (done.safetyId) result.safety_snapshot_id = done.safetyId;
+    return { ...(done.degraded ? { degraded: done.degraded } : {}), ...result };
+  } catch (e) {
+    throw withContext(e);
+  }
+}
