@@ -1,0 +1,22 @@
+/**
+ * The implemented commands, by path, loaded only when run: `jvs --version` and help never load
+ * a command module. A command of the catalogue that is not listed here is unknown to the parser.
+ */
+import type { CommandClass } from 'clipanion';
+
+import type { JvsContext } from '../base.js';
+import { ROOT } from '../catalogue.js';
+import { pruneTree, type CommandSpec } from '../spec.js';
+
+export const COMMANDS: Readonly<Record<string, () => Promise<{ default: CommandClass<JvsContext> }>>> = {
+  init: () => import('./init.js'),
+  info: () => import('./info.js'),
+  completion: () => import('./completion.js'),
+  version: () => import('./version.js'),
+  help: () => import('./help.js'),
+};
+
+/** The command tree as the user sees it: the catalogue cut down to the implemented commands. */
+export function commandTree(): CommandSpec {
+  return pruneTree(ROOT, (key) => Object.hasOwn(COMMANDS, key))!;
+}
