@@ -56,7 +56,15 @@ fn copy_engine_keeps_content_modes_times_and_names() {
     // The exact modes asked for, whatever the umask.
     let mode = |rel: &str| fs::symlink_metadata(dst.join(rel)).unwrap().mode() & 0o7777;
     assert_eq!(
-        [mode("private"), mode("tool"), mode("group-read"), mode("setuid"), mode("shared"), mode("tmp"), mode("locked")],
+        [
+            mode("private"),
+            mode("tool"),
+            mode("group-read"),
+            mode("setuid"),
+            mode("shared"),
+            mode("tmp"),
+            mode("locked")
+        ],
         [0o600, 0o755, 0o640, 0o4755, 0o2775, 0o1777, 0o555]
     );
     assert_eq!(fs::read_link(dst.join("dangling")).unwrap(), Path::new("does/not/exist"));
@@ -224,6 +232,26 @@ fn owner_is_kept_when_root() {
 }
 
 #[test]
+fn setgid_destination_parent_does_not_give_its_group() {
+    if !is_root() {
+        eprintln!("skipped: needs root to chgrp");
+        return;
+    }
+    let (t, src, _) = setup();
+    write(&src, "f", b"x", 0o644);
+    mkdir(&src, "d", 0o755);
+    link(&src, "d/ln", "../f");
+    stamp_times(&src);
+    let parent = t.path().join("sgid");
+    fs::create_dir(&parent).unwrap();
+    std::os::unix::fs::chown(&parent, None, Some(1234)).unwrap();
+    fs::set_permissions(&parent, fs::Permissions::from_mode(0o2775)).unwrap();
+    let dst = parent.join("dst");
+    clone_tree(&src, &dst, &opts(Engine::Copy), &Ctx::new()).unwrap();
+    assert_same_tree(&src, &dst);
+}
+
+#[test]
 fn special_file_is_refused_before_anything_is_created() {
     let (_t, src, dst) = setup();
     rich_tree(&src);
@@ -331,7 +359,12 @@ fn juicefs_off_juicefs_is_a_reported_copy() {
     assert_eq!(r.degraded, vec![DegradeReason::NotOnJuicefs]);
     assert_eq!(
         r.fallbacks,
-        vec![Fallback { path: b".".to_vec(), from: Engine::Juicefs, to: Engine::Copy, reason: "not-on-juicefs".into() }]
+        vec![Fallback {
+            path: b".".to_vec(),
+            from: Engine::Juicefs,
+            to: Engine::Copy,
+            reason: "not-on-juicefs".into()
+        }]
     );
 }
 

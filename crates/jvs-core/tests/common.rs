@@ -92,7 +92,10 @@ pub fn fs_dir(fs: &str) -> Option<PathBuf> {
     let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
     let allowed = std::env::var("JVS_ALLOW_FS_SKIP")
         .is_ok_and(|v| v.split(',').any(|x| matches!(x.trim(), "1" | "all" | "true") || x.trim() == fs));
-    assert!(!ci || allowed, "{fs} is required in CI but unavailable: {reason} (JVS_ALLOW_FS_SKIP={fs} allows skipping)");
+    assert!(
+        !ci || allowed,
+        "{fs} is required in CI but unavailable: {reason} (JVS_ALLOW_FS_SKIP={fs} allows skipping)"
+    );
     eprintln!("skipped: {fs}: {reason}");
     None
 }
@@ -103,7 +106,8 @@ pub fn is_root() -> bool {
 
 /// Sets atime and mtime (ns since the epoch) without following a symlink.
 pub fn set_times(p: &Path, atime_ns: i64, mtime_ns: i64) {
-    let ts = |ns: i64| libc::timespec { tv_sec: ns.div_euclid(1_000_000_000), tv_nsec: ns.rem_euclid(1_000_000_000) as _ };
+    let ts =
+        |ns: i64| libc::timespec { tv_sec: ns.div_euclid(1_000_000_000), tv_nsec: ns.rem_euclid(1_000_000_000) as _ };
     let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
     let times = [ts(atime_ns), ts(mtime_ns)];
     let r = unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), times.as_ptr(), libc::AT_SYMLINK_NOFOLLOW) };
@@ -196,4 +200,3 @@ pub fn assert_same_tree(src: &Path, dst: &Path) {
     assert_eq!((ms.mode(), ms.mtime(), ms.mtime_nsec()), (md.mode(), md.mtime(), md.mtime_nsec()), "root");
     assert_eq!(root_hash(src), root_hash(dst));
 }
-

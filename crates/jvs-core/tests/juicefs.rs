@@ -238,7 +238,8 @@ fn unprivileged_caller_uses_the_cli_or_copies() {
         eprintln!("skipped: no juicefs CLI for the CLI path (set JVS_TEST_JUICEFS_BIN)");
         return;
     };
-    let ok = run_as_nobody("child_cli_clone", t.path(), &cli) && run_as_nobody("child_cli_clone_or_reported_failure", t.path(), &cli);
+    let ok = run_as_nobody("child_cli_clone", t.path(), &cli)
+        && run_as_nobody("child_cli_clone_or_reported_failure", t.path(), &cli);
     let _ = fs::remove_dir_all(&cli);
     assert!(ok, "a child with the CLI failed");
 }

@@ -55,7 +55,14 @@ fn copy_in_kernel(src: BorrowedFd<'_>, dst: BorrowedFd<'_>, size: u64, ctx: &Ctx
         ctx.check()?;
         // SAFETY: null offsets use and advance both fds' file offsets.
         let n = unsafe {
-            libc::copy_file_range(src.as_raw_fd(), std::ptr::null_mut(), dst.as_raw_fd(), std::ptr::null_mut(), CHUNK, 0)
+            libc::copy_file_range(
+                src.as_raw_fd(),
+                std::ptr::null_mut(),
+                dst.as_raw_fd(),
+                std::ptr::null_mut(),
+                CHUNK,
+                0,
+            )
         };
         if n > 0 {
             done += n as u64;

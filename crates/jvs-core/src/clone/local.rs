@@ -57,12 +57,11 @@ impl Outcome {
 /// Clones `plan` (walked from `src`) into the new directory `dst` with `engine` (Reflink or
 /// Copy). On any failure or cancellation nothing is left at `dst`.
 pub(crate) fn clone(src: &Path, dst: &Path, plan: &Plan, engine: Engine, ctx: &Ctx) -> Result<Outcome> {
-    let parent = match dst.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let parent_st = cpath(parent).and_then(|p| sys::lstat(&p)).map_err(|e| Error::io("stat", path_bytes(parent), &e))?;
-    let job = Job { src, dst, plan, engine, ctx, owners: Owners::new(sys::mode(&parent_st)), stop: AtomicBool::new(false) };
+    let parent = super::parent_of(dst);
+    // stat, not lstat: a parent given as a symlink is the directory the entries go into.
+    let parent_st = cpath(parent).and_then(|p| sys::stat(&p)).map_err(|e| Error::io("stat", path_bytes(parent), &e))?;
+    let job =
+        Job { src, dst, plan, engine, ctx, owners: Owners::new(sys::mode(&parent_st)), stop: AtomicBool::new(false) };
     let dst_c = cpath(dst).map_err(|e| Error::io("mkdir", path_bytes(dst), &e))?;
     sys::mkdir(&dst_c, 0o700).map_err(|e| Error::io("mkdir", path_bytes(dst), &e))?;
     let result = pool::cpu().install(|| job.run());

@@ -86,7 +86,13 @@ pub(crate) enum Node<'a> {
 /// Gives `dst` the owner (root only), extended attributes (when `src` is given: a macOS
 /// clone already carries them), mode (not on symlinks) and times of the source described by
 /// `m`, in the order the module docs explain. Returns true when some xattr was skipped.
-pub(crate) fn apply(src: Option<Node<'_>>, dst: Node<'_>, m: &Meta, owners: &Owners, is_symlink: bool) -> io::Result<bool> {
+pub(crate) fn apply(
+    src: Option<Node<'_>>,
+    dst: Node<'_>,
+    m: &Meta,
+    owners: &Owners,
+    is_symlink: bool,
+) -> io::Result<bool> {
     if owners.needs_chown(m) {
         chown(dst, m.uid, m.gid)?;
     }

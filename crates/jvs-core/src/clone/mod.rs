@@ -226,6 +226,14 @@ fn local_report(
     r
 }
 
+/// The directory `dst` is created in.
+fn parent_of(dst: &Path) -> &Path {
+    match dst.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
 fn ensure_absent(dst: &Path) -> Result<()> {
     match fs::symlink_metadata(dst) {
         Ok(_) => Err(Error::io("create", path_bytes(dst), &io::Error::from_raw_os_error(libc::EEXIST))),

@@ -41,7 +41,7 @@ use std::time::Duration;
 use super::local::{self, ROOT};
 use super::plan::Plan;
 use super::sys::{self, cpath};
-use super::{local_report, remove_tree, CloneReport, DegradeReason, Engine, Fallback};
+use super::{local_report, parent_of, remove_tree, CloneReport, DegradeReason, Engine, Fallback};
 use crate::ctx::{Ctx, Phase};
 use crate::error::{errno_name, path_bytes, Error, Result};
 use crate::walk::join_rel;
@@ -58,10 +58,7 @@ enum Failure {
 
 pub(crate) fn clone(src: &Path, dst: &Path, plan: &Plan, ctx: &Ctx) -> Result<CloneReport> {
     let src_c = fs::canonicalize(src).map_err(|e| Error::io("stat", path_bytes(src), &e))?;
-    let parent = match dst.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let parent = parent_of(dst);
     let parent_c = fs::canonicalize(parent).map_err(|e| Error::io("stat", path_bytes(parent), &e))?;
     let name = dst.file_name().map(|n| n.as_bytes()).unwrap_or_default();
 
@@ -85,7 +82,9 @@ pub(crate) fn clone(src: &Path, dst: &Path, plan: &Plan, ctx: &Ctx) -> Result<Cl
             };
             settle(run_cli(&cli, src, dst, ctx), src, dst, plan, ctx, Some(note))
         }
-        None => copy_instead(src, dst, plan, ctx, DegradeReason::JuicefsNotAvailable, format!("{why_not}; no juicefs CLI")),
+        None => {
+            copy_instead(src, dst, plan, ctx, DegradeReason::JuicefsNotAvailable, format!("{why_not}; no juicefs CLI"))
+        }
     }
 }
 
@@ -114,7 +113,14 @@ fn settle(
     }
 }
 
-fn copy_instead(src: &Path, dst: &Path, plan: &Plan, ctx: &Ctx, why: DegradeReason, reason: String) -> Result<CloneReport> {
+fn copy_instead(
+    src: &Path,
+    dst: &Path,
+    plan: &Plan,
+    ctx: &Ctx,
+    why: DegradeReason,
+    reason: String,
+) -> Result<CloneReport> {
     let out = local::clone(src, dst, plan, Engine::Copy, ctx)?;
     let whole = Fallback { path: ROOT.to_vec(), from: Engine::Juicefs, to: Engine::Copy, reason };
     Ok(local_report(Engine::Juicefs, Engine::Copy, plan, out, Some((why, whole))))
@@ -226,7 +232,9 @@ impl Session {
                     Frame::Status(0) => return Ok(()),
                     Frame::Status(errno) => {
                         let e = i32::from(errno);
-                        return Err(Failure::Failed(errno_name(e).map_or_else(|| format!("errno {e}"), str::to_string)));
+                        return Err(Failure::Failed(
+                            errno_name(e).map_or_else(|| format!("errno {e}"), str::to_string),
+                        ));
                     }
                 }
             }

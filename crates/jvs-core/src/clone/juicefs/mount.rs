@@ -44,7 +44,8 @@ fn holding_mount(mountinfo: &[u8], p: &[u8]) -> Option<(String, std::ffi::OsStri
             continue;
         }
         let point = unescape(fields[4]);
-        let covers = point == b"/" || p == point.as_slice() || (p.starts_with(&point) && p.get(point.len()) == Some(&b'/'));
+        let covers =
+            point == b"/" || p == point.as_slice() || (p.starts_with(&point) && p.get(point.len()) == Some(&b'/'));
         if covers && best.as_ref().is_none_or(|b| point.len() >= b.0) {
             let fstype = String::from_utf8_lossy(fields[dash + 1]).into_owned();
             best = Some((point.len(), String::from_utf8_lossy(fields[0]).into_owned(), point, fstype));
