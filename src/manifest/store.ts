@@ -9,13 +9,14 @@
  * absent, never trusted.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 import { tmpName } from '../fs/atomic.js';
 import type { HashRecord } from '../native/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { buildTrees, decodeTree, sha256, type TreeEntry } from './tree.js';
+import { pathExists } from '../fs/exists.js';
 
 function objectPath(layout: RepoLayout, id: string): string {
   return join(layout.manifestsDir, 'objects', id.slice(0, 2), id.slice(2));
@@ -25,14 +26,6 @@ function pointerPath(layout: RepoLayout, snapshotId: string): string {
   return join(layout.manifestsDir, 'snapshots', snapshotId);
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Writes a file visible all at once (temp + rename), without fsync: manifests are a cache. */
 async function publish(path: string, data: Buffer | string): Promise<void> {
@@ -58,7 +51,7 @@ export async function writeManifest(
   let written = 0;
   for (const o of objects) {
     const p = objectPath(layout, o.id);
-    if (await exists(p)) continue;
+    if (await pathExists(p)) continue;
     await publish(p, o.bytes);
     written++;
   }

@@ -4,7 +4,7 @@
  * CLI only parses arguments and formats results.
  */
 import { randomUUID } from 'node:crypto';
-import { lstat, mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 import { nowTimestamp } from '../encoding/timestamp.js';
@@ -19,6 +19,7 @@ import { loadWorktree, snapshot, type SnapshotOptions, type SnapshotResult } fro
 import type { Descriptor } from '../formats/descriptor.js';
 import { history } from './history.js';
 import { restore, type RestoreOptions, type RestoreResult } from '../restore/restore.js';
+import { pathExists } from '../fs/exists.js';
 
 export interface InitResult {
   format_version: number;
@@ -44,14 +45,6 @@ export interface RepositoryOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export class Repository {
   readonly layout: RepoLayout;
@@ -80,7 +73,7 @@ export class Repository {
   static async init(path: string, opts: RepositoryOptions = {}): Promise<{ repository: Repository; result: InitResult }> {
     const root = resolve(path);
     const layout = new RepoLayout(root);
-    if (await exists(layout.jvs)) {
+    if (await pathExists(layout.jvs)) {
       throw new JvsError('E_EXISTS', `failed to initialize repository: E_EXISTS: repository already exists: ${root}`);
     }
     const repoId = randomUUID();
@@ -205,7 +198,7 @@ export class Repository {
 
   /** Ensures `.jvs/ext/` and its VERSION file exist (created on demand, §3.12). */
   protected async ensureExt(): Promise<void> {
-    if (await exists(this.layout.extVersion)) return;
+    if (await pathExists(this.layout.extVersion)) return;
     await mkdir(this.layout.ext, { recursive: true });
     await writeFileAtomic(this.layout.extVersion, '1\n', 0o644);
   }

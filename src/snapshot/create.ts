@@ -20,6 +20,7 @@ import { writeMeta } from '../formats/meta.js';
 import { dropManifest, writeManifest } from '../manifest/store.js';
 import { getCore, isCoreError, type CloneReport, type HashRecord, type Progress } from '../native/index.js';
 import type { RepoLayout } from '../repo/layout.js';
+import { pathExists } from '../fs/exists.js';
 
 export interface Degradation {
   requested_engine: string;
@@ -64,20 +65,12 @@ export const SNAPSHOT_STEPS = [
   'snapshot:head',
 ] as const;
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** `printf("%013d-%s", unix_millis, 8 hex)`, unused by any snapshot, tmp dir or descriptor. */
 async function newSnapshotId(layout: RepoLayout): Promise<string> {
   for (;;) {
     const id = `${String(Date.now()).padStart(13, '0')}-${randomBytes(4).toString('hex')}`;
-    if (!(await exists(layout.snapshotDir(id))) && !(await exists(layout.snapshotTmp(id))) && !(await exists(layout.descriptor(id)))) {
+    if (!(await pathExists(layout.snapshotDir(id))) && !(await pathExists(layout.snapshotTmp(id))) && !(await pathExists(layout.descriptor(id)))) {
       return id;
     }
   }
@@ -122,14 +115,17 @@ async function makeParents(payload: string, tmp: string, rel: string): Promise<v
   const parts = rel.split('/').slice(0, -1);
   for (let i = 1; i <= parts.length; i++) {
     const sub = parts.slice(0, i).join('/');
-    if (await exists(join(tmp, sub))) continue;
+    if (await pathExists(join(tmp, sub))) continue;
     await mkdir(join(tmp, sub));
     await chmod(join(tmp, sub), (await stat(join(payload, sub))).mode & 0o7777);
   }
 }
 
-/** Step 5: the payload (or each partial path at its relative location) into `tmp`. */
-async function materialize(req: SnapshotRequest, tmp: string): Promise<CloneReport> {
+/**
+ * Step 5: the payload (or each partial path at its relative location) into `tmp`; `scratch`
+ * is a private directory for staging single entries (removed by the caller).
+ */
+async function materialize(req: SnapshotRequest, tmp: string, scratch: string): Promise<CloneReport> {
   const engine = STORED_TO_CORE[req.engine === 'btrfs-snapshot' ? 'reflink-copy' : req.engine];
   const core = getCore();
   const opts = req.onProgress ? { engine, onProgress: req.onProgress } : { engine };
@@ -142,9 +138,17 @@ async function materialize(req: SnapshotRequest, tmp: string): Promise<CloneRepo
   const reports: CloneReport[] = [];
   for (const p of req.paths) {
     const dst = join(tmp, p);
-    if (await exists(dst)) continue; // inside an earlier path (e.g. `a` then `a/b`)
+    if (await pathExists(dst)) continue; // inside an earlier path (e.g. `a` then `a/b`)
     await makeParents(req.payload, tmp, p);
-    reports.push(await core.cloneTree(join(req.payload, p), dst, opts));
+    if ((await lstat(join(req.payload, p))).isDirectory()) {
+      reports.push(await core.cloneTree(join(req.payload, p), dst, opts));
+      continue;
+    }
+    // A single file or symlink: staged in our scratch area (never in .jvs/snapshots/), then
+    // moved to its place in the snapshot.
+    const stage = join(scratch, `${reports.length}`);
+    reports.push(await core.materializeEntries(req.payload, [Buffer.from(p)], stage, opts));
+    await rename(join(stage, '0'), dst);
   }
   return mergeReports(reports, engine);
 }
@@ -168,7 +172,8 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     await writeIntent(layout.intent(id), { snapshot_id: id, worktree_name: req.worktree, started_at: nowTimestamp(), engine: req.engine });
     crashPoint('snapshot:intent');
 
-    const report = await materialize(req, tmp);
+    const scratch = join(layout.extTmp, `${id}.partial`);
+    const report = await materialize(req, tmp, scratch).finally(() => rm(scratch, { recursive: true, force: true }));
     crashPoint('snapshot:materialized');
     await getCore().syncTree(tmp);
     crashPoint('snapshot:synced');

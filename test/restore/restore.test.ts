@@ -44,7 +44,7 @@ describe('restore (§2.6, §5.3)', () => {
   it('makes the worktree identical to the snapshot, touching only what differs', async () => {
     const { repo, root, main, v1, v2 } = await twoVersions();
     const rootIno = (await lstat(main)).ino;
-    const same = await lstat(join(main, 'same.txt'));
+    const same = await lstat(join(main, 'same.txt'), { bigint: true });
     const r = await repo.restore({ worktree: 'main', ref: v1 });
     expect(r).toEqual({ detached: true, snapshot_id: v1, status: 'restored' });
     expect(Object.keys(r)).toEqual(['detached', 'snapshot_id', 'status']);
@@ -52,7 +52,7 @@ describe('restore (§2.6, §5.3)', () => {
     expect(await readlink(join(main, 'link'))).toBe('a.txt');
     expect((await lstat(join(main, 'run.sh'))).mode & 0o777).toBe(0o755);
     expect((await lstat(main)).ino).toBe(rootIno);
-    const after = await lstat(join(main, 'same.txt'));
+    const after = await lstat(join(main, 'same.txt'), { bigint: true });
     expect([after.ino, after.mtimeNs]).toEqual([same.ino, same.mtimeNs]);
     const cfg = await readWorktreeConfig(join(root, '.jvs/worktrees/main/config.json'));
     expect(cfg).toMatchObject({ head_snapshot_id: v1, latest_snapshot_id: v2 });
