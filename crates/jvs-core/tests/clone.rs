@@ -143,10 +143,12 @@ fn get_xattr(p: &Path, name: &str) -> Option<Vec<u8>> {
 
 fn xattr_tree(src: &Path) {
     write(src, "plain", b"no xattrs", 0o644);
-    write(src, "tagged", b"with xattrs", 0o444);
+    write(src, "tagged", b"with xattrs", 0o644);
     set_xattr(&src.join("tagged"), "user.jvs.one", b"1");
     // ext4 keeps all of an inode's xattrs in one 4 KiB block.
     set_xattr(&src.join("tagged"), "user.jvs.big", &[7u8; 3000]);
+    // Read-only afterwards: setting user.* needs write permission (the clone must order it so too).
+    fs::set_permissions(src.join("tagged"), fs::Permissions::from_mode(0o444)).unwrap();
     mkdir(src, "dir", 0o755);
     set_xattr(&src.join("dir"), "user.jvs.dir", b"d");
     set_xattr(src, "user.jvs.root", b"r");
