@@ -18,6 +18,9 @@ import { RepoLayout } from './layout.js';
 import { loadWorktree, snapshot, type SnapshotOptions, type SnapshotResult } from '../snapshot/snapshot.js';
 import type { Descriptor } from '../formats/descriptor.js';
 import { history } from './history.js';
+import { createWorktree, forkWorktree, type WorktreeResult } from '../worktree/create.js';
+import { listWorktrees, removeWorktree, renameWorktree, worktreePath } from '../worktree/manage.js';
+import type { WorktreeConfig } from '../formats/worktree-config.js';
 import { restore, type RestoreOptions, type RestoreResult } from '../restore/restore.js';
 import { pathExists } from '../fs/exists.js';
 
@@ -180,6 +183,36 @@ export class Repository {
   /** `jvs restore` (§2.6, §5.3): the result equals `restore --json`. */
   restore(opts: RestoreOptions): Promise<RestoreResult> {
     return restore(this, opts);
+  }
+
+  /** `jvs worktree create <name> [--from REF]` (§2.7): the new config (+ `degraded`). */
+  createWorktree(name: string, opts: { from?: string } = {}): Promise<WorktreeResult> {
+    return createWorktree(this, name, opts);
+  }
+
+  /** `jvs worktree fork [ref] [name]` from the worktree `current` (§2.7). */
+  forkWorktree(current: string, args: string[] = []): Promise<WorktreeResult> {
+    return forkWorktree(this, current, args);
+  }
+
+  /** `jvs worktree list` (§2.7). */
+  listWorktrees(): Promise<WorktreeConfig[]> {
+    return listWorktrees(this);
+  }
+
+  /** `jvs worktree path <name>` (§2.7). */
+  worktreePath(name: string): Promise<string> {
+    return worktreePath(this, name);
+  }
+
+  /** `jvs worktree rename <old> <new>` (§2.7). */
+  renameWorktree(oldName: string, newName: string): Promise<void> {
+    return renameWorktree(this, oldName, newName);
+  }
+
+  /** `jvs worktree remove <name> [--force]` (§2.7). */
+  removeWorktree(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    return removeWorktree(this, name, opts);
   }
 
   /** `jvs info` (§2.2). */
