@@ -21,6 +21,10 @@ import { history } from './history.js';
 import { createWorktree, forkWorktree, type WorktreeResult } from '../worktree/create.js';
 import { listWorktrees, removeWorktree, renameWorktree, worktreePath } from '../worktree/manage.js';
 import type { WorktreeConfig } from '../formats/worktree-config.js';
+import { diff, type DiffOptions, type DiffResult } from '../inspect/diff.js';
+import { status, type StatusResult } from '../inspect/status.js';
+import { cat, ls, type LsEntry } from '../inspect/browse.js';
+import type { Readable } from 'node:stream';
 import { restore, type RestoreOptions, type RestoreResult } from '../restore/restore.js';
 import { pathExists } from '../fs/exists.js';
 
@@ -213,6 +217,26 @@ export class Repository {
   /** `jvs worktree remove <name> [--force]` (§2.7). */
   removeWorktree(name: string, opts: { force?: boolean } = {}): Promise<void> {
     return removeWorktree(this, name, opts);
+  }
+
+  /** `jvs diff` (§2.5); `worktree` is the current one (for `HEAD` and one-argument diffs). */
+  diff(opts: DiffOptions = {}): Promise<DiffResult> {
+    return diff(this, opts);
+  }
+
+  /** `jvs status` (§2.14). */
+  status(worktree: string): Promise<StatusResult> {
+    return status(this, worktree);
+  }
+
+  /** `jvs ls <ref> [<path>]` (§2.15). */
+  ls(ref: string, path?: string, worktree?: string): Promise<LsEntry[]> {
+    return ls(this, ref, path, worktree);
+  }
+
+  /** `jvs cat <ref> <path>` (§2.15): the file's bytes as a stream. */
+  cat(ref: string, path: string, worktree?: string): Promise<Readable> {
+    return cat(this, ref, path, worktree);
   }
 
   /** `jvs info` (§2.2). */

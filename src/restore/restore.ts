@@ -12,14 +12,14 @@ import { selectEngine, STORED_TO_CORE } from '../engine/select.js';
 import { JvsError } from '../errors.js';
 import { checksumValid, readDescriptor, type Descriptor } from '../formats/descriptor.js';
 import { isDetached, writeWorktreeConfig, type WorktreeConfig } from '../formats/worktree-config.js';
-import { loadManifest, writeManifest } from '../manifest/store.js';
-import { getCore, type HashRecord } from '../native/index.js';
+import { getCore } from '../native/index.js';
 import { listSnapshots, tryDescriptor } from '../repo/catalog.js';
 import { fuzzyOne, notFoundBlock } from '../repo/refs.js';
 import type { Repository } from '../repo/repository.js';
 import { createSnapshot, type Degradation } from '../snapshot/create.js';
 import { checkRelativePath } from '../snapshot/paths.js';
 import { loadWorktree } from '../snapshot/snapshot.js';
+import { snapshotRecords } from '../snapshot/records.js';
 import { applyPlan, stagingPath } from './apply.js';
 import { readJournal, removeJournal, writeJournal } from './journal.js';
 import { inScope, planRestore } from './plan.js';
@@ -62,27 +62,6 @@ async function resolveRestoreRef(repo: Repository, cfg: WorktreeConfig, ref: str
   } catch (e) {
     throw notFoundBlock(ref, snapshots, e instanceof JvsError && e.code === 'E_AMBIGUOUS_REF' ? 'E_AMBIGUOUS_REF' : 'E_NOT_FOUND');
   }
-}
-
-/**
- * The snapshot's records: its manifest, or — for snapshots written by v8.2 — rebuilt by hashing
- * the snapshot directory, which must reproduce the descriptor's payload root hash.
- */
-export async function snapshotRecords(repo: Repository, d: Descriptor): Promise<HashRecord[]> {
-  const loaded = await loadManifest(repo.layout, d.snapshot_id, d.payload_root_hash);
-  if (loaded) return loaded.records;
-  const dir = repo.layout.snapshotDir(d.snapshot_id);
-  let hashed;
-  try {
-    hashed = await getCore().hashTree(dir, { records: true });
-  } catch (e) {
-    const gone = (e as { code?: string }).code === 'E_NOT_FOUND';
-    throw new JvsError(gone ? 'E_PARTIAL_SNAPSHOT' : 'E_IO', gone ? `E_PARTIAL_SNAPSHOT: snapshot directory not found: ${d.snapshot_id}` : String((e as Error).message), { cause: e });
-  }
-  if (hashed.rootHash !== d.payload_root_hash) throw new JvsError('E_PAYLOAD_HASH_MISMATCH', 'E_PAYLOAD_HASH_MISMATCH: payload hash mismatch');
-  const records = hashed.records ?? [];
-  await writeManifest(repo.layout, d.snapshot_id, records, d.payload_root_hash).catch(() => undefined);
-  return records;
 }
 
 /** Whether restoring would lose work that the head snapshot does not hold (§5.3 property 5). */

@@ -1,0 +1,98 @@
+/**
+ * `jvs ls` and `jvs cat` (CONTRACT §2.15): read-only views of a snapshot's logical tree, from
+ * its manifest; `cat` streams the bytes from the snapshot directory.
+ */
+import { createReadStream } from 'node:fs';
+import { lstat, readlink } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+
+import { JvsError } from '../errors.js';
+import type { Descriptor } from '../formats/descriptor.js';
+import type { HashRecord } from '../native/index.js';
+import { resolveForDiff } from '../repo/refs.js';
+import type { Repository } from '../repo/repository.js';
+import { cleanPath, checkRelativePath } from '../snapshot/paths.js';
+import { snapshotRecords } from '../snapshot/records.js';
+import { loadWorktree } from '../snapshot/snapshot.js';
+
+export interface LsEntry {
+  path: Buffer;
+  type: 'dir' | 'file' | 'symlink';
+  /** Permission bits. */
+  mode: number;
+  size: number;
+  target?: Buffer;
+}
+
+async function resolve(repo: Repository, ref: string, worktree: string | undefined, context: string): Promise<Descriptor> {
+  const head = worktree ? (await loadWorktree(repo, worktree)).head_snapshot_id : undefined;
+  try {
+    return await resolveForDiff(repo.layout, ref, { inWorktree: worktree !== undefined, ...(head ? { headId: head } : {}) });
+  } catch (e) {
+    throw e instanceof JvsError ? e.withContext(context) : e;
+  }
+}
+
+function toEntry(r: HashRecord): LsEntry {
+  const e: LsEntry = { path: r.path, type: r.kind, mode: r.perm, size: r.size };
+  if (r.kind === 'symlink') e.target = r.target ?? Buffer.alloc(0);
+  return e;
+}
+
+/** Direct children of `path` (default: the root), or the entry itself when it is not a directory. */
+export async function ls(repo: Repository, ref: string, path: string | undefined, worktree?: string): Promise<LsEntry[]> {
+  const d = await resolve(repo, ref, worktree, 'ls');
+  const rel = path === undefined ? '.' : checkRelativePathIn('ls', path);
+  const records = await snapshotRecords(repo, d);
+  const want = Buffer.from(rel);
+  const self = rel === '.' ? undefined : records.find((r) => r.path.equals(want));
+  if (rel !== '.' && !self) throw new JvsError('E_NOT_FOUND', `ls: path not found in snapshot ${d.snapshot_id}: ${path}`);
+  if (self && self.kind !== 'dir') return [toEntry(self)];
+  const prefix = rel === '.' ? Buffer.alloc(0) : Buffer.concat([want, Buffer.from('/')]);
+  return records
+    .filter((r) => r.path.length > prefix.length && r.path.subarray(0, prefix.length).equals(prefix) && !r.path.subarray(prefix.length).includes(0x2f))
+    .map(toEntry)
+    .sort((a, b) => Buffer.compare(a.path, b.path));
+}
+
+function checkRelativePathIn(context: string, p: string): string {
+  try {
+    return checkRelativePath(p);
+  } catch (e) {
+    throw (e as JvsError).withContext(context);
+  }
+}
+
+/** Follows symlinks inside the snapshot only (≤ 40 hops) to a regular file (§2.15). */
+async function resolveInside(root: string, rel: string, shown: string, id: string): Promise<string> {
+  let cur = rel;
+  for (let hops = 0; hops <= 40; hops++) {
+    const abs = `${root}/${cur}`;
+    let st;
+    try {
+      st = await lstat(abs);
+    } catch {
+      if (hops === 0) throw new JvsError('E_NOT_FOUND', `cat: path not found in snapshot ${id}: ${shown}`);
+      throw new JvsError('E_NOT_FOUND', `cat: ${shown}: dangling symlink`);
+    }
+    if (st.isDirectory()) throw new JvsError('E_USAGE', `cat: ${shown} is a directory`);
+    if (!st.isSymbolicLink()) return abs;
+    const target = await readlink(abs);
+    const next = cleanPath(target.startsWith('/') ? target : `${cur.includes('/') ? cur.slice(0, cur.lastIndexOf('/')) : '.'}/${target}`);
+    if (next.startsWith('/') || next === '..' || next.startsWith('../')) {
+      throw new JvsError('E_PATH_ESCAPE', `cat: E_PATH_ESCAPE: ${shown} leads outside the snapshot`);
+    }
+    cur = next;
+  }
+  throw new JvsError('E_PATH_ESCAPE', `cat: E_PATH_ESCAPE: too many levels of symbolic links: ${shown}`);
+}
+
+/** The bytes of a file in a snapshot, as a stream. */
+export async function cat(repo: Repository, ref: string, path: string, worktree?: string): Promise<Readable> {
+  const d = await resolve(repo, ref, worktree, 'cat');
+  const rel = checkRelativePathIn('cat', path);
+  if (rel === '.') throw new JvsError('E_USAGE', `cat: ${path} is a directory`);
+  const root = repo.layout.snapshotDir(d.snapshot_id);
+  if (rel === '.READY') throw new JvsError('E_NOT_FOUND', `cat: path not found in snapshot ${d.snapshot_id}: ${path}`);
+  return createReadStream(await resolveInside(root, rel, path, d.snapshot_id));
+}

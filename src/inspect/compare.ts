@@ -1,0 +1,86 @@
+/**
+ * The comparison `diff` and `status` share (CONTRACT §2.5, §2.14): regular files and symlinks
+ * only (directories and special files ignored), entries named `.READY` at any depth skipped
+ * with everything below them, keyed by path bytes; "modified" = content hash (a symlink's:
+ * of its target) differs, or file ↔ symlink. Permission-only changes are not reported.
+ */
+import { getCore, type HashRecord } from '../native/index.js';
+
+export interface Side {
+  kind: 'file' | 'symlink';
+  path: Buffer;
+  size: number;
+  /** Content hash (files) or target hash (symlinks), hex; missing until needed. */
+  hash?: string;
+  perm: number;
+}
+
+export interface Changes {
+  added: { to: Side }[];
+  removed: { from: Side }[];
+  modified: { from: Side; to: Side }[];
+}
+
+const READY = Buffer.from('.READY');
+
+/** Whether any component of the path is `.READY`. */
+export function underReady(path: Buffer): boolean {
+  let start = 0;
+  for (;;) {
+    const end = path.indexOf(0x2f, start);
+    const part = path.subarray(start, end < 0 ? path.length : end);
+    if (part.equals(READY)) return true;
+    if (end < 0) return false;
+    start = end + 1;
+  }
+}
+
+/** Files and symlinks of a snapshot's records, keyed by raw path. */
+export function sidesOfRecords(records: readonly HashRecord[]): Map<string, Side> {
+  const out = new Map<string, Side>();
+  for (const r of records) {
+    if (r.kind === 'dir' || underReady(r.path)) continue;
+    out.set(r.path.toString('latin1'), { kind: r.kind, path: r.path, size: r.size, hash: r.hash, perm: r.perm });
+  }
+  return out;
+}
+
+/**
+ * Files and symlinks of a worktree, hashed only where a `base` entry of the same kind and size
+ * exists (anything else differs, or is new, without reading it).
+ */
+export async function sidesOfWorktree(payload: string, base: ReadonlyMap<string, Side>): Promise<Map<string, Side>> {
+  const out = new Map<string, Side>();
+  const toHash: Buffer[] = [];
+  for (const e of await getCore().walk(payload)) {
+    if ((e.kind !== 'file' && e.kind !== 'symlink') || underReady(e.path)) continue;
+    const key = e.path.toString('latin1');
+    const side: Side = { kind: e.kind, path: e.path, size: e.size, perm: e.mode & 0o777 };
+    out.set(key, side);
+    const b = base.get(key);
+    if (b && b.kind === e.kind && b.size === e.size) toHash.push(e.path);
+  }
+  for (const r of await getCore().hashPaths(payload, toHash)) {
+    const s = out.get(r.path.toString('latin1'));
+    if (s) s.hash = r.hash;
+  }
+  return out;
+}
+
+/** The three lists, each sorted by path bytes. */
+export function compareSides(from: ReadonlyMap<string, Side>, to: ReadonlyMap<string, Side>): Changes {
+  const byPath = <T extends object>(get: (x: T) => Buffer) => (a: T, b: T) => Buffer.compare(get(a), get(b));
+  const added: Changes['added'] = [];
+  const removed: Changes['removed'] = [];
+  const modified: Changes['modified'] = [];
+  for (const [k, t] of to) {
+    const f = from.get(k);
+    if (!f) added.push({ to: t });
+    else if (f.kind !== t.kind || f.size !== t.size || f.hash !== t.hash) modified.push({ from: f, to: t });
+  }
+  for (const [k, f] of from) if (!to.has(k)) removed.push({ from: f });
+  added.sort(byPath((x) => x.to.path));
+  removed.sort(byPath((x) => x.from.path));
+  modified.sort(byPath((x) => x.to.path));
+  return { added, removed, modified };
+}

@@ -1,0 +1,141 @@
+/**
+ * `jvs diff` (CONTRACT §2.5): two snapshots, or one snapshot and the worktree as it is now.
+ */
+import { lstat } from 'node:fs/promises';
+
+import { nowTimestamp, ZERO_TIME } from '../encoding/timestamp.js';
+import { JvsError } from '../errors.js';
+import type { Descriptor } from '../formats/descriptor.js';
+import { listSnapshots } from '../repo/catalog.js';
+import { resolveForDiff } from '../repo/refs.js';
+import type { Repository } from '../repo/repository.js';
+import { snapshotRecords } from '../snapshot/records.js';
+import { loadWorktree } from '../snapshot/snapshot.js';
+import { compareSides, sidesOfRecords, sidesOfWorktree, type Side } from './compare.js';
+
+export interface DiffChange {
+  path: Buffer;
+  type: 'added' | 'removed' | 'modified';
+  mode?: number;
+  size?: number;
+  old_size?: number;
+  old_hash?: string;
+  new_hash?: string;
+  is_symlink?: boolean;
+}
+
+/** The `--json` output; lists are `null` when empty (as v8.2 prints them). */
+export interface DiffResult {
+  from_snapshot_id: string;
+  to_snapshot_id: string;
+  from_time: string;
+  to_time: string;
+  added: DiffChange[] | null;
+  removed: DiffChange[] | null;
+  modified: DiffChange[] | null;
+  total_added: number;
+  total_removed: number;
+  total_modified: number;
+}
+
+export interface DiffOptions {
+  from?: string;
+  to?: string;
+  /** The worktree of the current directory, when there is one (for `HEAD` and one-argument diff). */
+  worktree?: string;
+}
+
+/** Go's os.FileMode of an lstat mode: permission bits plus setuid/setgid/sticky/symlink flags. */
+export function goFileMode(mode: number): number {
+  let m = mode & 0o777;
+  if (mode & 0o4000) m |= 1 << 23;
+  if (mode & 0o2000) m |= 1 << 22;
+  if (mode & 0o1000) m |= 1 << 20;
+  if ((mode & 0o170000) === 0o120000) m |= 1 << 27;
+  return m;
+}
+
+async function modeAt(root: string, s: Side): Promise<number> {
+  try {
+    return goFileMode((await lstat(Buffer.concat([Buffer.from(`${root}/`), s.path]))).mode);
+  } catch {
+    return s.kind === 'symlink' ? goFileMode(0o120777) : s.perm;
+  }
+}
+
+async function change(type: DiffChange['type'], from: Side | undefined, to: Side | undefined, root: string): Promise<DiffChange> {
+  const subject = (to ?? from)!;
+  const c: DiffChange = { path: subject.path, type };
+  const mode = await modeAt(root, subject);
+  if (mode) c.mode = mode;
+  if (subject.size) c.size = subject.size;
+  if (type === 'modified' && from?.size) c.old_size = from.size;
+  if (type !== 'added' && from?.hash) c.old_hash = from.hash;
+  if (type !== 'removed' && to?.hash) c.new_hash = to.hash;
+  if (subject.kind === 'symlink') c.is_symlink = true;
+  return c;
+}
+
+async function records(repo: Repository, d: Descriptor, which: 'from' | 'to'): Promise<Map<string, Side>> {
+  try {
+    return sidesOfRecords(await snapshotRecords(repo, d));
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.replace(/^E_PARTIAL_SNAPSHOT: /, '') : String(e);
+    throw new JvsError('E_PARTIAL_SNAPSHOT', `compute diff: E_PARTIAL_SNAPSHOT: ${which} snapshot not found: ${msg}`, { cause: e });
+  }
+}
+
+export async function diff(repo: Repository, o: DiffOptions): Promise<DiffResult> {
+  const head = o.worktree ? (await loadWorktree(repo, o.worktree)).head_snapshot_id : undefined;
+  const resolve = async (ref: string, context: string): Promise<Descriptor> => {
+    try {
+      return await resolveForDiff(repo.layout, ref, { inWorktree: o.worktree !== undefined, ...(head ? { headId: head } : {}) });
+    } catch (e) {
+      throw e instanceof JvsError ? e.withContext(context) : e;
+    }
+  };
+  let from: Descriptor;
+  let to: Descriptor | undefined;
+  if (o.from === undefined) {
+    const { snapshots } = await listSnapshots(repo.layout);
+    if (snapshots.length < 2) throw new JvsError('E_NOT_FOUND', 'need at least 2 snapshots to diff');
+    [to, from] = [snapshots[0]!, snapshots[1]!];
+  } else if (o.to === undefined) {
+    if (!o.worktree) throw new JvsError('E_NOT_IN_WORKTREE', 'resolve snapshot: not inside a worktree');
+    from = await resolve(o.from, 'resolve snapshot');
+  } else {
+    from = await resolve(o.from, 'resolve from snapshot');
+    to = await resolve(o.to, 'resolve to snapshot');
+  }
+
+  const fromSides = await records(repo, from, 'from');
+  let toSides: Map<string, Side>;
+  let toTime: string;
+  let toRoot: string;
+  if (to) {
+    toSides = await records(repo, to, 'to');
+    toTime = to.created_at || ZERO_TIME;
+    toRoot = repo.layout.snapshotDir(to.snapshot_id);
+  } else {
+    toRoot = repo.layout.payload(o.worktree!);
+    toTime = nowTimestamp();
+    toSides = await sidesOfWorktree(toRoot, fromSides);
+  }
+  const fromRoot = repo.layout.snapshotDir(from.snapshot_id);
+  const ch = compareSides(fromSides, toSides);
+  const added = await Promise.all(ch.added.map((c) => change('added', undefined, c.to, toRoot)));
+  const removed = await Promise.all(ch.removed.map((c) => change('removed', c.from, undefined, fromRoot)));
+  const modified = await Promise.all(ch.modified.map((c) => change('modified', c.from, c.to, toRoot)));
+  return {
+    from_snapshot_id: from.snapshot_id,
+    to_snapshot_id: to?.snapshot_id ?? '',
+    from_time: from.created_at || ZERO_TIME,
+    to_time: toTime,
+    added: added.length ? added : null,
+    removed: removed.length ? removed : null,
+    modified: modified.length ? modified : null,
+    total_added: added.length,
+    total_removed: removed.length,
+    total_modified: modified.length,
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * `jvs status` (CONTRACT §2.14): the worktree against its head snapshot, by the rules of diff.
+ * (The stat cache that avoids reading unchanged files comes with issue 4; today files are read
+ * only when their type and size match the head's.)
+ */
+import { isDetached } from '../formats/worktree-config.js';
+import { readJournal } from '../restore/journal.js';
+import { tryDescriptor } from '../repo/catalog.js';
+import type { Repository } from '../repo/repository.js';
+import { snapshotRecords } from '../snapshot/records.js';
+import { loadWorktree } from '../snapshot/snapshot.js';
+import { compareSides, sidesOfRecords, sidesOfWorktree, type Side } from './compare.js';
+
+export interface StatusChange {
+  path: Buffer;
+  type: 'added' | 'removed' | 'modified';
+  size: number;
+  old_size?: number;
+  is_symlink?: boolean;
+}
+
+export interface StatusResult {
+  worktree: string;
+  head_snapshot_id: string | null;
+  detached: boolean;
+  clean: boolean;
+  added: StatusChange[];
+  removed: StatusChange[];
+  modified: StatusChange[];
+  total_added: number;
+  total_removed: number;
+  total_modified: number;
+}
+
+function entry(type: StatusChange['type'], s: Side, old?: Side): StatusChange {
+  const c: StatusChange = { path: s.path, type, size: s.size };
+  if (old) c.old_size = old.size;
+  if (s.kind === 'symlink') c.is_symlink = true;
+  return c;
+}
+
+export async function status(repo: Repository, worktree: string): Promise<StatusResult> {
+  const cfg = await loadWorktree(repo, worktree);
+  const journal = await readJournal(repo.layout.restoreJournal(worktree));
+  if (journal) repo.warn(`interrupted restore to ${journal.snapshot_id}; run jvs restore ${journal.snapshot_id} or jvs doctor --repair-runtime`);
+  const head = cfg.head_snapshot_id ? await tryDescriptor(repo.layout, cfg.head_snapshot_id) : undefined;
+  const base = head ? sidesOfRecords(await snapshotRecords(repo, head)) : new Map<string, Side>();
+  const now = await sidesOfWorktree(repo.layout.payload(worktree), base);
+  const ch = compareSides(base, now);
+  const added = ch.added.map((c) => entry('added', c.to));
+  const removed = ch.removed.map((c) => entry('removed', c.from));
+  const modified = ch.modified.map((c) => entry('modified', c.to, c.from));
+  return {
+    worktree,
+    head_snapshot_id: cfg.head_snapshot_id ?? null,
+    detached: isDetached(cfg),
+    clean: added.length + removed.length + modified.length === 0,
+    added,
+    removed,
+    modified,
+    total_added: added.length,
+    total_removed: removed.length,
+    total_modified: modified.length,
+  };
+}
