@@ -63,12 +63,30 @@ export async function readHolder(path: string): Promise<Holder | undefined> {
 }
 
 /**
+ * Creates the lock directory and its parent (`.jvs/ext/`) on demand — never more, so a wrong
+ * root fails instead of growing a stray `.jvs`.
+ */
+async function ensureLockDir(dir: string): Promise<void> {
+  const make = (d: string): Promise<unknown> =>
+    mkdir(d).catch((e: unknown) => {
+      if (errno(e) !== 'EEXIST') throw e;
+    });
+  try {
+    await make(dir);
+  } catch (e) {
+    if (errno(e) !== 'ENOENT') throw e;
+    await make(dirname(dir));
+    await make(dir);
+  }
+}
+
+/**
  * Publishes `bytes` at `path` unless the name exists; true when we now hold it. It is tracked
  * for release on exit from before it becomes visible until release() or a failed attempt.
  */
 export async function publish(path: string, bytes: Buffer): Promise<boolean> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  await ensureLockDir(dir);
   const tmp = join(dir, tmpName());
   const fh = await open(tmp, 'wx', 0o644);
   try {

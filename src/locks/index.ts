@@ -14,6 +14,10 @@
  *   side, which keeps its lock while it waits for worktree locks to go, only ever waits for
  *   operations that are running or about to give up theirs. Maintenance therefore wins a tie.
  *   All waiting shares one deadline; whoever times out releases what it took.
+ * - Not re-entrant: a process that nests these calls for a lock it already holds waits for
+ *   itself and gets E_LOCKED. Concurrent calls from one process simply take turns.
+ * - Callers pass validated worktree names, and create `.jvs/ext/VERSION` (the repository's
+ *   job); this module creates `ext/` and `ext/locks/` when missing.
  */
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
