@@ -3,7 +3,8 @@
  * then the head update and the audit record.
  */
 import { JvsError } from '../errors.js';
-import { selectEngine } from '../engine/select.js';
+import { selectEngine, type StoredEngine } from '../engine/select.js';
+import { loadConfig } from '../config/config.js';
 import { readWorktreeConfig, writeWorktreeConfig, isDetached, type WorktreeConfig } from '../formats/worktree-config.js';
 import type { Descriptor } from '../formats/descriptor.js';
 import type { Progress } from '../native/index.js';
@@ -49,12 +50,17 @@ export function detachedError(cfg: WorktreeConfig): JvsError {
 export async function snapshot(repo: Repository, opts: SnapshotOptions): Promise<SnapshotResult> {
   const cfg = await loadWorktree(repo, opts.worktree);
   if (isDetached(cfg)) throw detachedError(cfg);
-  const tags = opts.tags ?? [];
+  const config = await loadConfig(repo.layout);
+  const tags = [...(opts.tags ?? [])];
   for (const t of tags) {
     const p = tagProblem(t);
     if (p !== undefined) throw new JvsError('E_NAME_INVALID', `invalid tag "${t}": E_NAME_INVALID: ${p}`);
   }
-  const choice = await selectEngine(repo.root, repo.layout.extTmp, repo.env);
+  // Default tags are appended unless already present, and not validated (§2.3 step 6).
+  for (const t of config.default_tags ?? []) if (!tags.includes(t)) tags.push(t);
+  // A configured default_engine other than auto replaces detection for snapshots (§6.1).
+  const configured = config.default_engine && config.default_engine !== 'auto' ? (config.default_engine as StoredEngine) : undefined;
+  const choice = configured ? { engine: configured, warnings: [] } : await selectEngine(repo.root, repo.layout.extTmp, repo.env);
   for (const w of choice.warnings) repo.warn(w);
 
   const payload = repo.layout.payload(opts.worktree);

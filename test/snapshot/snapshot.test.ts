@@ -115,6 +115,16 @@ describe('snapshot (§2.3, §3.4)', () => {
     await expect(repo.snapshot({ worktree: 'main', tags: [''] })).rejects.toMatchObject({ message: 'invalid tag "": E_NAME_INVALID: tag must not be empty' });
   });
 
+  it('applies config.yaml: default tags appended once, default_engine, invalid config refused', async () => {
+    const { repo, root } = await freshRepo(tmp, next());
+    await writeFile(join(root, '.jvs/config.yaml'), 'default_engine: copy\ndefault_tags:\n    - auto\n    - v1\n');
+    const d = await repo.snapshot({ worktree: 'main', tags: ['v1', 'mine'] });
+    expect(d.tags).toEqual(['v1', 'mine', 'auto']);
+    expect(d.engine).toBe('copy');
+    await writeFile(join(root, '.jvs/config.yaml'), 'progress_enabled: maybe\n');
+    await expect(repo.snapshot({ worktree: 'main' })).rejects.toMatchObject({ code: 'E_IO', message: expect.stringMatching(/^load config: /) });
+  });
+
   it('partial snapshots take only the given paths, with their parents', async () => {
     const { repo, root } = await freshRepo(tmp, next());
     await writeTree(join(root, 'main'), { 'a/b/c.txt': 'c', 'a/other': 'o', 'top.txt': 't' });
