@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};
 
 use common::*;
-use jvs_core::clone::{clone_tree, CloneOptions, CloneReport, DegradeReason, Engine, Fallback};
+use jvs_core::clone::{clone_tree, CloneOptions, DegradeReason, Engine, Fallback};
 use jvs_core::probe::probe;
 use jvs_core::walk::{walk, Kind};
 use jvs_core::{Code, Ctx, Phase};
@@ -126,6 +126,7 @@ fn hard_links_inside_the_tree_are_split_and_reported() {
     }
 }
 
+#[cfg(target_os = "linux")]
 fn set_xattr(p: &Path, name: &str, value: &[u8]) {
     let c = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str())).unwrap();
     let n = std::ffi::CString::new(name).unwrap();
@@ -133,6 +134,7 @@ fn set_xattr(p: &Path, name: &str, value: &[u8]) {
     assert_eq!(r, 0, "setxattr {}: {}", p.display(), std::io::Error::last_os_error());
 }
 
+#[cfg(target_os = "linux")]
 fn get_xattr(p: &Path, name: &str) -> Option<Vec<u8>> {
     let c = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str())).unwrap();
     let n = std::ffi::CString::new(name).unwrap();
@@ -141,6 +143,7 @@ fn get_xattr(p: &Path, name: &str) -> Option<Vec<u8>> {
     (r >= 0).then(|| buf[..r as usize].to_vec())
 }
 
+#[cfg(target_os = "linux")]
 fn xattr_tree(src: &Path) {
     write(src, "plain", b"no xattrs", 0o644);
     write(src, "tagged", b"with xattrs", 0o644);
@@ -154,6 +157,7 @@ fn xattr_tree(src: &Path) {
     set_xattr(src, "user.jvs.root", b"r");
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn xattrs_are_copied() {
     let (_t, src, dst) = setup();
@@ -172,8 +176,10 @@ fn xattrs_are_copied() {
 }
 
 /// A mount point that is unmounted (and removed) on drop.
+#[cfg(target_os = "linux")]
 struct Mounted(PathBuf);
 
+#[cfg(target_os = "linux")]
 impl Drop for Mounted {
     fn drop(&mut self) {
         let _ = std::process::Command::new("umount").arg(&self.0).status();
@@ -181,6 +187,7 @@ impl Drop for Mounted {
     }
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn xattrs_the_destination_refuses_are_reported() {
     // ramfs has no xattr support at all (tmpfs has user.* since Linux 6.6); mounting needs root.
@@ -389,6 +396,7 @@ fn engine_and_reason_names() {
 }
 
 /// Clones a tree inside `dir` (a reflink filesystem) and checks that every file was cloned.
+#[cfg(target_os = "linux")]
 fn reflink_fs(fs: &str) {
     let Some(base) = fs_dir(fs) else { return };
     strict_umask();
@@ -400,7 +408,7 @@ fn reflink_fs(fs: &str) {
     // Larger than the first value buffer: the copy must grow it.
     set_xattr(&src.join("large.bin"), "user.jvs.big", &[9u8; 10_000]);
     stamp_times(&src);
-    let r: CloneReport = clone_tree(&src, &dst, &opts(Engine::Reflink), &Ctx::new()).unwrap();
+    let r = clone_tree(&src, &dst, &opts(Engine::Reflink), &Ctx::new()).unwrap();
     assert_eq!(r.engine, Engine::Reflink);
     assert!(r.fallbacks.is_empty(), "{:?}", r.fallbacks);
     assert!(r.degraded.is_empty(), "{:?}", r.degraded);
@@ -422,11 +430,13 @@ fn reflink_fs(fs: &str) {
     assert_same_tree(&src, &dst2);
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn xfs_reflink_clones_every_file() {
     reflink_fs("xfs");
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn btrfs_reflink_clones_every_file() {
     reflink_fs("btrfs");

@@ -1,7 +1,7 @@
 //! The reflink and copy engines: build the destination entry by entry.
 //!
-//! Order: the destination root and every directory (owner-only mode, so children can be made
-//! whatever the final mode), then files and symlinks in parallel on the core's pool, then each
+//! Order: the destination root and every directory (mode 0700, so children can be made whatever
+//! the final mode; a umask that takes owner bits away is not supported), then files and symlinks in parallel on the core's pool, then each
 //! directory's owner, xattrs, mode and times deepest first — after all of its children, so
 //! creating them cannot bump its mtime — and the root last.
 //!
