@@ -23,6 +23,7 @@ import { createHash } from 'node:crypto';
 import { link, mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
+import { JvsError } from '../errors.js';
 import { fsyncDir, tmpName, TMP_PREFIX } from '../fs/atomic.js';
 import { classify, type Liveness } from './liveness.js';
 import { parseRecord, type LockRecord } from './record.js';
@@ -80,15 +81,17 @@ async function ensureLockDir(dir: string): Promise<void> {
   }
 }
 
-/**
- * Publishes `bytes` at `path` unless the name exists; true when we now hold it. It is tracked
- * for release on exit from before it becomes visible until release() or a failed attempt.
- */
-export async function publish(path: string, bytes: Buffer): Promise<boolean> {
-  const dir = dirname(path);
+/** Writes `bytes` to a fresh temp file and links it to `path`; the temp is always removed. */
+async function linkFromTemp(dir: string, path: string, bytes: Buffer): Promise<'linked' | 'exists' | 'vanished'> {
   await ensureLockDir(dir);
   const tmp = join(dir, tmpName());
-  const fh = await open(tmp, 'wx', 0o644);
+  let fh;
+  try {
+    fh = await open(tmp, 'wx', 0o644);
+  } catch (e) {
+    if (errno(e) === 'ENOENT') return 'vanished';
+    throw e;
+  }
   try {
     try {
       await fh.writeFile(bytes);
@@ -99,13 +102,31 @@ export async function publish(path: string, bytes: Buffer): Promise<boolean> {
     track(path, bytes);
     try {
       await link(tmp, path);
+      return 'linked';
     } catch (e) {
       untrack(path, bytes);
-      if (errno(e) === 'EEXIST') return false;
+      if (errno(e) === 'EEXIST') return 'exists';
+      if (errno(e) === 'ENOENT') return 'vanished';
       throw e;
     }
   } finally {
     await unlink(tmp).catch(() => undefined);
+  }
+}
+
+/**
+ * Publishes `bytes` at `path` unless the name exists; true when we now hold it. It is tracked
+ * for release on exit from before it becomes visible until release() or a failed attempt.
+ */
+export async function publish(path: string, bytes: Buffer): Promise<boolean> {
+  const dir = dirname(path);
+  // The temp file or the directory can vanish under us (doctor's clean_tmp, a deleted ext/):
+  // nothing was published then, so simply try again, a few times.
+  for (let attempt = 1; ; attempt++) {
+    const result = await linkFromTemp(dir, path, bytes);
+    if (result === 'exists') return false;
+    if (result === 'linked') break;
+    if (attempt === 3) throw new JvsError('E_IO', `cannot publish lock ${path}: its temp file keeps disappearing`);
   }
   try {
     await fsyncDir(dir);

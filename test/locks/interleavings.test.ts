@@ -1,11 +1,11 @@
 /**
- * Takeover of a stale record under the interleavings that matter, forced deterministically.
+ * Lock publication and takeover under the interleavings that matter, forced deterministically.
  * `rename` is wrapped so a test can run a third contender at the exact moment a record has been
  * renamed away — the window in which "rename away, re-check, put back" alone lets two
- * processes hold the lock.
+ * processes hold the lock; `link` so a test can act just before a record is linked.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -15,7 +15,10 @@ import { withWorktreeLocks } from '../../src/locks/index.js';
 import { encodeRecord, selfIdentity, type LockRecord } from '../../src/locks/record.js';
 import { RepoLayout } from '../../src/repo/layout.js';
 
-const hooks = vi.hoisted(() => ({ afterRename: undefined as (() => Promise<void>) | undefined }));
+const hooks = vi.hoisted(() => ({
+  afterRename: undefined as (() => Promise<void>) | undefined,
+  beforeLink: undefined as ((from: string) => Promise<void>) | undefined,
+}));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs/promises')>();
   const rename: typeof fs.rename = async (from, to) => {
@@ -24,7 +27,11 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     hooks.afterRename = undefined;
     await hook?.();
   };
-  return { ...fs, rename, default: { ...fs, rename } };
+  const link: typeof fs.link = async (from, to) => {
+    await hooks.beforeLink?.(String(from));
+    await fs.link(from, to);
+  };
+  return { ...fs, rename, link, default: { ...fs, rename, link } };
 });
 
 let root: string;
@@ -36,6 +43,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   hooks.afterRename = undefined;
+  hooks.beforeLink = undefined;
   await rm(root, { recursive: true, force: true });
 });
 
@@ -82,6 +90,23 @@ describe('takeover races (§5.6: at most one contender wins)', () => {
     await writeFile(layout.repoLock, stale);
     const outcomes = await Promise.all(Array.from({ length: 12 }, (_, i) => breakStale(layout.repoLock, stale, record({ command: `c${i}` }))));
     expect(outcomes.filter((o) => o === 'removed')).toHaveLength(1);
+    expect(await readdir(layout.locksDir)).toEqual([]);
+  });
+});
+
+describe('publication', () => {
+  it('tries again when its temp file is removed before the link (doctor clean_tmp)', async () => {
+    let removed = 0;
+    hooks.beforeLink = async (from) => {
+      if (removed++ < 2) await unlink(from);
+    };
+    expect(await withWorktreeLocks(layout, ['main'], 'jvs snapshot', async () => 'ran')).toBe('ran');
+    expect(removed).toBe(3);
+  });
+
+  it('gives up with E_IO when the temp file keeps disappearing', async () => {
+    hooks.beforeLink = (from) => unlink(from);
+    await expect(withWorktreeLocks(layout, ['main'], 'jvs snapshot', async () => undefined)).rejects.toMatchObject({ code: 'E_IO' });
     expect(await readdir(layout.locksDir)).toEqual([]);
   });
 });
