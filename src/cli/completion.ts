@@ -66,8 +66,7 @@ _jvs() {
     w=\${COMP_WORDS[i]}
     if [[ -n $skip ]]; then skip=''; continue; fi
     [[ $w == -- ]] && break
-    case " ${valueFlags(root).join(' ')} " in *" $w "*) skip=1; continue ;; esac
-    [[ $w == -* ]] && continue
+${valueFlags(root).length === 0 ? '' : `    case "$w" in ${valueFlags(root).join('|')}) skip=1; continue ;; esac\n`}    [[ $w == -* ]] && continue
     case "\${cmd:+$cmd }$w" in
 ${walk}
     esac
