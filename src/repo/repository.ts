@@ -15,6 +15,8 @@ import { appendAudit, type AuditEvent } from '../formats/audit.js';
 import { readWorktreeConfig, writeWorktreeConfig } from '../formats/worktree-config.js';
 import { currentDirectory, DiscoveryError, findRepo, openRepoAt, repoScopedError, type Repo } from './discovery.js';
 import { RepoLayout } from './layout.js';
+import { nameProblem, validateName } from './names.js';
+import { withRepoLock, withWorktreeLocks } from '../locks/index.js';
 import { loadWorktree, snapshot, type SnapshotOptions, type SnapshotResult } from '../snapshot/snapshot.js';
 import type { Descriptor } from '../formats/descriptor.js';
 import { history } from './history.js';
@@ -50,6 +52,11 @@ export interface RepositoryOptions {
   onNote?: (message: string) => void;
   /** Environment consulted for JVS_ENGINE and friends (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The command line recorded in lock records (§3.13), so a waiting process can say who holds
+   * the lock; the CLI passes its argv. Default: `jvs <operation>`.
+   */
+  command?: string;
 }
 
 
@@ -62,6 +69,7 @@ export class Repository {
   readonly warn: (message: string) => void;
   readonly note: (message: string) => void;
   readonly env: NodeJS.ProcessEnv;
+  private readonly command: string | undefined;
 
   protected constructor(repo: Repo, opts: RepositoryOptions) {
     this.layout = repo.layout;
@@ -71,6 +79,19 @@ export class Repository {
     this.warn = opts.onWarning ?? (() => undefined);
     this.note = opts.onNote ?? (() => undefined);
     this.env = opts.env ?? process.env;
+    this.command = opts.command;
+  }
+
+  /** Runs `fn` holding the locks of `worktrees` (§5.6); `operation` names it in the lock record. */
+  async withWorktreeLocks<T>(worktrees: readonly string[], operation: string, fn: () => Promise<T>): Promise<T> {
+    await this.ensureExt();
+    return withWorktreeLocks(this.layout, worktrees, this.command ?? `jvs ${operation}`, fn);
+  }
+
+  /** Runs `fn` holding the repository lock (gc run, doctor repairs). */
+  async withRepoLock<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    await this.ensureExt();
+    return withRepoLock(this.layout, this.command ?? `jvs ${operation}`, fn);
   }
 
   /**
@@ -171,7 +192,7 @@ export class Repository {
 
   /** `jvs snapshot` (§2.3): snapshots a worktree; the result equals `snapshot --json`. */
   snapshot(opts: SnapshotOptions): Promise<SnapshotResult> {
-    return snapshot(this, opts);
+    return this.withWorktreeLocks([opts.worktree], 'snapshot', () => snapshot(this, opts));
   }
 
   /**
@@ -186,16 +207,18 @@ export class Repository {
 
   /** `jvs restore` (§2.6, §5.3): the result equals `restore --json`. */
   restore(opts: RestoreOptions): Promise<RestoreResult> {
-    return restore(this, opts);
+    return this.withWorktreeLocks([opts.worktree], 'restore', () => restore(this, opts));
   }
 
   /** `jvs worktree create <name> [--from REF]` (§2.7): the new config (+ `degraded`). */
   createWorktree(name: string, opts: { from?: string } = {}): Promise<WorktreeResult> {
-    return createWorktree(this, name, opts);
+    // Validated first: a name is joined into the lock's path only once it is known to be safe.
+    return withValidName(name, 'create worktree', () => this.withWorktreeLocks([name], 'worktree create', () => createWorktree(this, name, opts)));
   }
 
   /** `jvs worktree fork [ref] [name]` from the worktree `current` (§2.7). */
   forkWorktree(current: string, args: string[] = []): Promise<WorktreeResult> {
+    // The new name is only known once the arguments are resolved: fork locks it itself.
     return forkWorktree(this, current, args);
   }
 
@@ -211,12 +234,15 @@ export class Repository {
 
   /** `jvs worktree rename <old> <new>` (§2.7). */
   renameWorktree(oldName: string, newName: string): Promise<void> {
-    return renameWorktree(this, oldName, newName);
+    return withValidName(newName, 'rename worktree', () =>
+      this.withWorktreeLocks(nameProblem(oldName) ? [newName] : [oldName, newName], 'worktree rename', () => renameWorktree(this, oldName, newName)),
+    );
   }
 
   /** `jvs worktree remove <name> [--force]` (§2.7). */
   removeWorktree(name: string, opts: { force?: boolean } = {}): Promise<void> {
-    return removeWorktree(this, name, opts);
+    if (nameProblem(name)) return removeWorktree(this, name, opts); // reports "not found"
+    return this.withWorktreeLocks([name], 'worktree remove', () => removeWorktree(this, name, opts));
   }
 
   /** `jvs diff` (§2.5); `worktree` is the current one (for `HEAD` and one-argument diffs). */
@@ -254,9 +280,19 @@ export class Repository {
   }
 
   /** Ensures `.jvs/ext/` and its VERSION file exist (created on demand, §3.12). */
-  protected async ensureExt(): Promise<void> {
+  async ensureExt(): Promise<void> {
     if (await pathExists(this.layout.extVersion)) return;
     await mkdir(this.layout.ext, { recursive: true });
     await writeFileAtomic(this.layout.extVersion, '1\n', 0o644);
   }
+}
+
+/** Validates a name (errors under `context`) before running `fn`. */
+async function withValidName<T>(name: string, context: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    validateName(name);
+  } catch (e) {
+    throw (e as JvsError).withContext(context);
+  }
+  return fn();
 }

@@ -12,6 +12,7 @@ import { tagProblem } from '../repo/names.js';
 import type { Repository } from '../repo/repository.js';
 import { createSnapshot, type Degradation } from './create.js';
 import { validatePartialPaths } from './paths.js';
+import { resumeRestore } from '../restore/restore.js';
 
 export interface SnapshotOptions {
   /** The worktree to snapshot (the CLI passes the worktree of the current directory). */
@@ -48,6 +49,9 @@ export function detachedError(cfg: WorktreeConfig): JvsError {
 }
 
 export async function snapshot(repo: Repository, opts: SnapshotOptions): Promise<SnapshotResult> {
+  // Under the worktree lock (the Repository method takes it): an interrupted restore is
+  // completed first, then the detached state is checked on the config as it now is.
+  await resumeRestore(repo, opts.worktree);
   const cfg = await loadWorktree(repo, opts.worktree);
   if (isDetached(cfg)) throw detachedError(cfg);
   const config = await loadConfig(repo.layout);

@@ -116,6 +116,15 @@ export async function forkWorktree(repo: Repository, current: string, args: stri
   }
   verified(d);
   const newName = name ?? `fork-${short(d.snapshot_id)}`;
+  try {
+    validateName(newName);
+  } catch (e) {
+    throw (e as JvsError).withContext('fork worktree');
+  }
+  return repo.withWorktreeLocks([newName], 'worktree fork', () => forkInto(repo, current, d, newName));
+}
+
+async function forkInto(repo: Repository, current: string, d: Descriptor, newName: string): Promise<WorktreeResult> {
   const payload = await prepare(repo, newName, 'fork worktree');
   const id = d.snapshot_id;
   const result = await fromSnapshot(
