@@ -10,7 +10,7 @@
 import { JvsError, usageError } from '../errors.js';
 import { goQuote } from '../repo/names.js';
 import { parseGoBool, parseGoInt, readCsvRecord } from './goparse.js';
-import { commandPath, findChild, flagLabel, flagsOf, GLOBAL_FLAGS, walkTree, type CommandSpec, type FlagSpec } from './spec.js';
+import { commandPath, findChild, flagLabel, flagsOf, GLOBAL_FLAGS, HELP_FLAG, valueFlagWords, type CommandSpec, type FlagSpec } from './spec.js';
 
 export interface Globals {
   json: boolean;
@@ -86,22 +86,9 @@ function unknownCommand(word: string, node: CommandSpec, path: readonly string[]
 
 const takesValue = (f: FlagSpec): boolean => f.kind !== 'bool';
 
-/** Long names and shorthands of every value-taking flag in the tree: pass 1 skips their values. */
-function valueFlagNames(root: CommandSpec): Set<string> {
-  const names = new Set<string>();
-  for (const { spec } of walkTree(root)) {
-    for (const f of spec.flags ?? []) {
-      if (!takesValue(f)) continue;
-      names.add(`--${f.name}`);
-      if (f.short !== undefined) names.add(`-${f.short}`);
-    }
-  }
-  return names;
-}
-
 /** Pass 1: the command named by the leading words, and which argv indices were those words. */
 export function findCommand(argv: readonly string[], root: CommandSpec): { spec: CommandSpec; path: string[]; words: Set<number> } {
-  const valueFlags = valueFlagNames(root);
+  const valueFlags = new Set(valueFlagWords(root));
   let spec = root;
   const path: string[] = [];
   const words = new Set<number>();
@@ -146,9 +133,9 @@ class FlagParser {
       switch (f.kind) {
         case 'bool': {
           const v = parseGoBool(value);
-          const g = GLOBAL_KEYS[f.name];
-          if (g !== undefined && GLOBAL_FLAGS.includes(f)) this.globals[g] = v;
-          else if (f.name === 'help') this.help = v;
+          const g = GLOBAL_FLAGS.includes(f) ? GLOBAL_KEYS[f.name] : undefined;
+          if (g !== undefined) this.globals[g] = v;
+          else if (f === HELP_FLAG) this.help = v;
           else this.flags.set(f.name, v);
           return;
         }

@@ -5,7 +5,7 @@
  * path in the words typed so far the way the parser does: flags are skipped, together with the
  * value of a flag that takes one.
  */
-import { flagsOf, walkTree, type CommandSpec } from './spec.js';
+import { flagsOf, valueFlagWords, walkTree, type CommandSpec } from './spec.js';
 
 export type Shell = 'bash' | 'zsh' | 'fish' | 'powershell';
 
@@ -36,18 +36,6 @@ function nodes(root: CommandSpec): Node[] {
   });
 }
 
-function valueFlags(root: CommandSpec): string[] {
-  const words = new Set<string>();
-  for (const { spec } of walkTree(root)) {
-    for (const f of spec.flags ?? []) {
-      if (f.kind === 'bool') continue;
-      words.add(`--${f.name}`);
-      if (f.short !== undefined) words.add(`-${f.short}`);
-    }
-  }
-  return [...words].sort();
-}
-
 /** Single-quoted for POSIX shells and fish (no quote appears in the catalogue's words). */
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 const psq = (s: string): string => `'${s.replace(/'/g, "''")}'`;
@@ -66,7 +54,7 @@ _jvs() {
     w=\${COMP_WORDS[i]}
     if [[ -n $skip ]]; then skip=''; continue; fi
     [[ $w == -- ]] && break
-${valueFlags(root).length === 0 ? '' : `    case "$w" in ${valueFlags(root).join('|')}) skip=1; continue ;; esac\n`}    [[ $w == -* ]] && continue
+${valueFlagWords(root).length === 0 ? '' : `    case "$w" in ${valueFlagWords(root).join('|')}) skip=1; continue ;; esac\n`}    [[ $w == -* ]] && continue
     case "\${cmd:+$cmd }$w" in
 ${walk}
     esac
@@ -121,7 +109,7 @@ function __jvs_path
         if test "$w" = --
             break
         end
-        if contains -- $w ${valueFlags(root).join(' ')}
+        if contains -- $w ${valueFlagWords(root).join(' ')}
             set skip 1
             continue
         end
@@ -159,7 +147,7 @@ ${table}
     $aliases = @{
 ${aliases}
     }
-    $valueFlags = @(${valueFlags(root).map(psq).join(', ')})
+    $valueFlags = @(${valueFlagWords(root).map(psq).join(', ')})
     $cmd = ''
     $skip = $false
     foreach ($e in ($commandAst.CommandElements | Select-Object -Skip 1)) {

@@ -123,3 +123,19 @@ export function flagsOf(spec: CommandSpec): readonly FlagSpec[] {
 export function flagLabel(f: FlagSpec): string {
   return f.short === undefined ? `--${f.name}` : `-${f.short}, --${f.name}`;
 }
+
+/**
+ * `--name` and `-x` of every flag in the tree that takes a value, sorted: looking for command
+ * words, the parser and the completion scripts skip the word after one of these.
+ */
+export function valueFlagWords(root: CommandSpec): string[] {
+  const words = new Set<string>();
+  for (const { spec } of walkTree(root)) {
+    for (const f of spec.flags ?? []) {
+      if (f.kind === 'bool') continue;
+      words.add(`--${f.name}`);
+      if (f.short !== undefined) words.add(`-${f.short}`);
+    }
+  }
+  return [...words].sort();
+}
