@@ -441,3 +441,27 @@ fn xfs_reflink_clones_every_file() {
 fn btrfs_reflink_clones_every_file() {
     reflink_fs("btrfs");
 }
+
+#[test]
+fn materialize_entries_stages_files_and_symlinks_by_index() {
+    use jvs_core::clone::{materialize_entries, Engine};
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("src");
+    contract_tree(&src);
+    write(&src, "sub/x.sh", b"#!/bin/sh", 0o4755);
+    std::fs::write(raw(&src, b"bad\xffname"), b"raw").unwrap();
+    let stage = t.path().join("stage");
+    let rels: Vec<Vec<u8>> = vec![b"sub/x.sh".to_vec(), b"link".to_vec(), b"bad\xffname".to_vec()];
+    let r = materialize_entries(&src, &rels, &stage, Engine::Copy, &jvs_core::Ctx::new()).unwrap();
+    assert_eq!((r.files, r.symlinks), (2, 1));
+    let md = std::fs::symlink_metadata(stage.join("0")).unwrap();
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&md.permissions()) & 0o7777, 0o4755);
+    let src_md = std::fs::symlink_metadata(src.join("sub/x.sh")).unwrap();
+    assert_eq!(std::os::unix::fs::MetadataExt::mtime_nsec(&md), std::os::unix::fs::MetadataExt::mtime_nsec(&src_md));
+    assert_eq!(std::fs::read_link(stage.join("1")).unwrap(), std::path::PathBuf::from("a.txt"));
+    assert_eq!(std::fs::read(stage.join("2")).unwrap(), b"raw");
+    let err = materialize_entries(&src, &[b"sub".to_vec()], &t.path().join("s2"), Engine::Copy, &jvs_core::Ctx::new()).unwrap_err();
+    assert_eq!(err.errno, Some("EISDIR"));
+    let err = materialize_entries(&src, &[b"nope".to_vec()], &t.path().join("s3"), Engine::Copy, &jvs_core::Ctx::new()).unwrap_err();
+    assert_eq!(err.code, jvs_core::Code::NotFound);
+}

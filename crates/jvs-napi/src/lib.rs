@@ -151,27 +151,7 @@ pub fn clone_tree<'env>(
     let opts = CloneOptions { engine, exclude: exclude.iter().map(|b| b.to_vec()).collect() };
     let (src, dst) = (PathBuf::from(src), PathBuf::from(dst));
     spawn_op(env, token.ctx.clone(), on_progress, move |ctx| {
-        clone::clone_tree(&src, &dst, &opts, ctx).map(|r| CloneOutput {
-            requested: r.requested.as_str().to_string(),
-            engine: r.engine.as_str().to_string(),
-            files: r.files as f64,
-            dirs: r.dirs as f64,
-            symlinks: r.symlinks as f64,
-            bytes: r.bytes as f64,
-            fallbacks: r
-                .fallbacks
-                .into_iter()
-                .map(|f| CloneFallbackJs {
-                    path: f.path.into(),
-                    from: f.from.as_str().to_string(),
-                    to: f.to.as_str().to_string(),
-                    reason: f.reason,
-                })
-                .collect(),
-            hardlinks_split: r.hardlinks_split.into_iter().map(Buffer::from).collect(),
-            xattrs_skipped: r.xattrs_skipped.into_iter().map(Buffer::from).collect(),
-            degraded: r.degraded.iter().map(|d| d.as_str().to_string()).collect(),
-        })
+        clone::clone_tree(&src, &dst, &opts, ctx).map(clone_output)
     })
 }
 
@@ -180,6 +160,50 @@ pub fn clone_tree<'env>(
 pub fn sync_tree<'env>(env: &'env Env, root: String, token: &CancelToken) -> Result<Object<'env>> {
     let root = PathBuf::from(root);
     spawn_op(env, token.ctx.clone(), None, move |ctx| jvs_core::sync::sync_tree(&root, ctx).map(|n| n as f64))
+}
+
+fn clone_output(r: clone::CloneReport) -> CloneOutput {
+    CloneOutput {
+        requested: r.requested.as_str().to_string(),
+        engine: r.engine.as_str().to_string(),
+        files: r.files as f64,
+        dirs: r.dirs as f64,
+        symlinks: r.symlinks as f64,
+        bytes: r.bytes as f64,
+        fallbacks: r
+            .fallbacks
+            .into_iter()
+            .map(|f| CloneFallbackJs {
+                path: f.path.into(),
+                from: f.from.as_str().to_string(),
+                to: f.to.as_str().to_string(),
+                reason: f.reason,
+            })
+            .collect(),
+        hardlinks_split: r.hardlinks_split.into_iter().map(Buffer::from).collect(),
+        xattrs_skipped: r.xattrs_skipped.into_iter().map(Buffer::from).collect(),
+        degraded: r.degraded.iter().map(|d| d.as_str().to_string()).collect(),
+    }
+}
+
+/// Materializes files and symlinks `paths` of `src_root` as `<dst_dir>/<index>` (restore's
+/// staging), with `engine`.
+#[napi(ts_return_type = "Promise<CloneOutput | CoreFailure>")]
+pub fn materialize_entries<'env>(
+    env: &'env Env,
+    src_root: String,
+    paths: Vec<Buffer>,
+    dst_dir: String,
+    engine: String,
+    token: &CancelToken,
+    on_progress: Option<ProgressFn>,
+) -> Result<Object<'env>> {
+    let engine: Engine = engine.parse().map_err(|_| Error::new(Status::InvalidArg, format!("unknown engine: {engine}")))?;
+    let rels: Vec<Vec<u8>> = paths.iter().map(|b| b.to_vec()).collect();
+    let (src_root, dst_dir) = (PathBuf::from(src_root), PathBuf::from(dst_dir));
+    spawn_op(env, token.ctx.clone(), on_progress, move |ctx| {
+        clone::materialize_entries(&src_root, &rels, &dst_dir, engine, ctx).map(clone_output)
+    })
 }
 
 /// Which engines work inside `dir`.

@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
@@ -69,6 +70,64 @@ pub(crate) fn clone(src: &Path, dst: &Path, plan: &Plan, engine: Engine, ctx: &C
         super::remove_tree(dst);
     }
     result
+}
+
+/// Where one file or symlink goes: its name in the open destination directory and its full
+/// path (for the calls that take paths). A tree clone keeps each entry's own name; staging
+/// ([`materialize`]) names entries by their position.
+struct Dest<'a> {
+    name: &'a [u8],
+    abs: std::path::PathBuf,
+}
+
+/// Materializes single files and symlinks of `src_root` (`plan.entries`, any directories) as
+/// `<dst_dir>/<index>` with `engine`, each with its exact mode, times and (as root) owner:
+/// restore stages replacements this way. `dst_dir` must exist; on failure the entries made
+/// here are removed.
+pub(crate) fn materialize(src_root: &Path, plan: &Plan, dst_dir: &Path, engine: Engine, ctx: &Ctx) -> Result<Outcome> {
+    let dir_st = cpath(dst_dir).and_then(|p| sys::stat(&p)).map_err(|e| Error::io("stat", path_bytes(dst_dir), &e))?;
+    let job = Job { src: src_root, dst: dst_dir, plan, engine, ctx, owners: Owners::new(sys::mode(&dir_st)), stop: AtomicBool::new(false) };
+    ctx.begin(Phase::Clone, plan.total_entries(), plan.bytes);
+    let names: Vec<Vec<u8>> = (0..plan.entries.len()).map(|i| i.to_string().into_bytes()).collect();
+    let result = pool::cpu().install(|| {
+        plan.entries
+            .par_iter()
+            .zip(names.par_iter())
+            .map(|(e, name)| {
+                ctx.check()?;
+                let parent = &e.path[..e.path.len() - base_name(&e.path).len()];
+                let parent = parent.strip_suffix(b"/").unwrap_or(parent);
+                let shown = if parent.is_empty() { ROOT } else { parent };
+                let sdir = sys::open_dir(&join_rel(src_root, parent)).map_err(|er| Error::io("opendir", shown, &er))?;
+                let ddir = sys::open_dir(dst_dir).map_err(|er| Error::io("opendir", path_bytes(dst_dir), &er))?;
+                let dest = Dest { name, abs: dst_dir.join(std::ffi::OsStr::from_bytes(name)) };
+                let mut out = Outcome::default();
+                match e.kind {
+                    Kind::File => job.file(sdir.as_fd(), ddir.as_fd(), e, &dest, &mut out)?,
+                    Kind::Symlink => job.symlink(sdir.as_fd(), ddir.as_fd(), e, &dest, &mut out)?,
+                    _ => return Err(Error::io("materialize", &e.path, &std::io::Error::from_raw_os_error(libc::EISDIR))),
+                }
+                ctx.add_entries(1);
+                Ok(out)
+            })
+            .collect::<Vec<Result<Outcome>>>()
+    });
+    let mut out = Outcome::default();
+    let mut errors = Vec::new();
+    for r in result {
+        match r {
+            Ok(o) => out.merge(o),
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(e) = first_error(errors) {
+        for name in &names {
+            let _ = std::fs::remove_file(dst_dir.join(std::ffi::OsStr::from_bytes(name)));
+        }
+        return Err(e);
+    }
+    out.fallbacks.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
 }
 
 struct Job<'a> {
@@ -181,9 +240,10 @@ impl Job<'_> {
                     break;
                 }
                 self.ctx.check()?;
+                let dest = Dest { name: e.name(), abs: e.abs(self.dst) };
                 match e.kind {
-                    Kind::File => self.file(sdir.as_fd(), ddir.as_fd(), e, &mut out)?,
-                    _ => self.symlink(sdir.as_fd(), ddir.as_fd(), e, &mut out)?,
+                    Kind::File => self.file(sdir.as_fd(), ddir.as_fd(), e, &dest, &mut out)?,
+                    _ => self.symlink(sdir.as_fd(), ddir.as_fd(), e, &dest, &mut out)?,
                 }
                 self.ctx.add_entries(1);
             }
@@ -198,9 +258,10 @@ impl Job<'_> {
         }
     }
 
-    fn file(&self, sdir: BorrowedFd<'_>, ddir: BorrowedFd<'_>, e: &Entry, out: &mut Outcome) -> Result<()> {
+    fn file(&self, sdir: BorrowedFd<'_>, ddir: BorrowedFd<'_>, e: &Entry, dest: &Dest<'_>, out: &mut Outcome) -> Result<()> {
         let rel = &e.path;
         let name = cstr(e.name()).map_err(|er| Error::io("open", rel, &er))?;
+        let dst_name = cstr(dest.name).map_err(|er| Error::io("create", rel, &er))?;
         // O_NONBLOCK: should the entry have turned into a FIFO since the walk, the open must
         // not hang; the type check below then refuses it.
         let src = sys::openat(sdir, &name, libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK, 0)
@@ -213,9 +274,9 @@ impl Job<'_> {
         // macOS: clonefile creates the destination itself, xattrs included.
         #[cfg(target_os = "macos")]
         let fallback = match self.engine {
-            Engine::Reflink => match content::reflink_at(src.as_fd(), ddir, &name) {
+            Engine::Reflink => match content::reflink_at(src.as_fd(), ddir, &dst_name) {
                 Ok(()) => {
-                    let d = cpath(&e.abs(self.dst)).map_err(|er| Error::io("set attributes of", rel, &er))?;
+                    let d = cpath(&dest.abs).map_err(|er| Error::io("set attributes of", rel, &er))?;
                     meta::apply(None, Node::Path(&d), &m, &self.owners, false)
                         .map_err(|er| Error::io("set attributes of", rel, &er))?;
                     out.reflinked += 1;
@@ -227,7 +288,7 @@ impl Job<'_> {
             _ => None,
         };
 
-        let dst = sys::openat(ddir, &name, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW, 0o600)
+        let dst = sys::openat(ddir, &dst_name, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW, 0o600)
             .map_err(|er| Error::io("create", rel, &er))?;
 
         #[cfg(not(target_os = "macos"))]
@@ -280,17 +341,18 @@ impl Job<'_> {
         self.ctx.add_bytes(size);
     }
 
-    fn symlink(&self, sdir: BorrowedFd<'_>, ddir: BorrowedFd<'_>, e: &Entry, out: &mut Outcome) -> Result<()> {
+    fn symlink(&self, sdir: BorrowedFd<'_>, ddir: BorrowedFd<'_>, e: &Entry, dest: &Dest<'_>, out: &mut Outcome) -> Result<()> {
         let rel = &e.path;
         let fail = |op: &str, er: std::io::Error| Error::io(op, rel, &er);
         let name = cstr(e.name()).map_err(|er| fail("symlink", er))?;
+        let dst_name = cstr(dest.name).map_err(|er| fail("symlink", er))?;
         let target = cstr(e.target.as_deref().unwrap_or_default()).map_err(|er| fail("symlink", er))?;
-        sys::symlinkat(&target, ddir, &name).map_err(|er| fail("symlink", er))?;
+        sys::symlinkat(&target, ddir, &dst_name).map_err(|er| fail("symlink", er))?;
         let st = sys::fstatat_nofollow(sdir, &name).map_err(|er| fail("stat", er))?;
         changed_type(sys::mode(&st), Kind::Symlink, rel)?;
         // Symlinks cannot be opened: attributes go by path (symlinks are few).
         let s = cpath(&e.abs(self.src)).map_err(|er| fail("stat", er))?;
-        let d = cpath(&e.abs(self.dst)).map_err(|er| fail("set attributes of", er))?;
+        let d = cpath(&dest.abs).map_err(|er| fail("set attributes of", er))?;
         if meta::apply(Some(Node::Path(&s)), Node::Path(&d), &Meta::of(&st), &self.owners, true)
             .map_err(|er| fail("set attributes of", er))?
         {

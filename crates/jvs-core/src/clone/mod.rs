@@ -200,6 +200,27 @@ pub fn clone_tree(src: &Path, dst: &Path, opts: &CloneOptions, ctx: &Ctx) -> Res
     }
 }
 
+/// Materializes single files and symlinks of `src_root` (raw relative paths `rels`) as
+/// `<dst_dir>/<index>`, index = position in `rels`, each with its exact mode, times and (as
+/// root) owner; `dst_dir` is created if missing. Restore stages its replacements this way and
+/// renames each into place. JuiceFS is served per file by `copy_file_range`, which a JuiceFS
+/// mount performs as a metadata clone (research/perf-anchors §1.7), so it is not reported as a
+/// degradation. A directory or special file among `rels` is an error; on failure the entries
+/// made here are removed.
+pub fn materialize_entries(src_root: &Path, rels: &[Vec<u8>], dst_dir: &Path, engine: Engine, ctx: &Ctx) -> Result<CloneReport> {
+    let entries = rels.iter().map(|r| crate::walk::stat_entry(src_root, r)).collect::<Result<Vec<_>>>()?;
+    let plan = Plan::new(entries, &[])?;
+    if let Some(d) = plan.entries.iter().find(|e| e.kind == crate::walk::Kind::Dir) {
+        return Err(Error::io("materialize", &d.path, &io::Error::from_raw_os_error(libc::EISDIR)));
+    }
+    fs::create_dir_all(dst_dir).map_err(|e| Error::io("mkdir", path_bytes(dst_dir), &e))?;
+    let used = if engine == Engine::Juicefs { Engine::Copy } else { engine };
+    let out = local::materialize(src_root, &plan, dst_dir, used, ctx)?;
+    let mut report = local_report(used, used, &plan, out, None);
+    report.requested = engine;
+    Ok(report)
+}
+
 /// The report of the reflink/copy engines; `whole` is the whole-tree degradation when the copy
 /// engine stood in for JuiceFS.
 fn local_report(
