@@ -55,16 +55,11 @@ async function activePins(layout: RepoLayout, now: bigint): Promise<Set<string>>
   return new Set(pins.filter((p) => isPinActive(p.pin, now)).map((p) => p.pin.snapshot_id));
 }
 
-/** Where restore journals live: the directory of `restoreJournal(<worktree>)` (§3.12). */
-function journalsDir(layout: RepoLayout): string {
-  return join(layout.ext, 'restore');
-}
-
 async function inFlightIds(layout: RepoLayout): Promise<Set<string>> {
   const ids = new Set<string>();
   for (const id of await jsonNames(layout.intentsDir)) ids.add(id).add(`${id}.tmp`);
-  for (const name of await jsonNames(journalsDir(layout))) {
-    const j = await readJournal(join(journalsDir(layout), `${name}.json`));
+  for (const name of await jsonNames(layout.restoreDir)) {
+    const j = await readJournal(join(layout.restoreDir, `${name}.json`));
     if (!j) continue;
     ids.add(j.snapshot_id);
     if (j.safety_snapshot_id) ids.add(j.safety_snapshot_id);

@@ -4,7 +4,7 @@
  * re-validating a plan that is already half executed. Compact JSON; rewritten atomically.
  */
 import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 
 import { encodeJson } from '../encoding/json.js';
 import { writeFileAtomic } from '../fs/atomic.js';
@@ -51,7 +51,7 @@ export async function removeRunState(layout: RepoLayout, planId: string): Promis
 /** Plan ids of unfinished runs (doctor check 8), byte-ordered. */
 export async function unfinishedRuns(layout: RepoLayout): Promise<string[]> {
   try {
-    const names = await readdir(join(layout.ext, 'gc'));
+    const names = await readdir(layout.gcExtDir);
     return names
       .filter((n) => n.endsWith(SUFFIX))
       .map((n) => n.slice(0, -SUFFIX.length))

@@ -17,7 +17,7 @@ import { errnoCode } from '../fs/go-errors.js';
 import { planExpiresAt, readGcPlan, readGcPlanExtras, removeGcPlan, validatePlanId, type GcPlan } from '../formats/gc-plan.js';
 import { hasTombstone, writeTombstone } from '../formats/tombstone.js';
 import { withRepoLock, type LockOptions } from '../locks/index.js';
-import { dropManifest } from '../manifest/store.js';
+import { dropManifest, sweepObjects } from '../manifest/store.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { isSafeComponent } from '../repo/names.js';
 import type { Repository } from '../repo/repository.js';
@@ -170,6 +170,9 @@ async function execute(repo: Repository, planId: string, opts: GcRunOptions): Pr
   let failed: string[] = [];
   if (state.phase === 'marked') {
     failed = await commit(repo, state, opts.onProgress);
+    // Manifest objects are shared between snapshots: only now, with the repository lock held,
+    // can the ones no remaining snapshot uses go. A failure here loses nothing (a cache).
+    await sweepObjects(layout).catch((e: unknown) => repo.warn(`gc: manifest sweep failed: ${e instanceof Error ? e.message : String(e)}`));
     state.phase = 'committed';
     await writeRunState(layout, state);
     crashPoint('gc:committed');

@@ -9,7 +9,7 @@
  * absent, never trusted.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 import { tmpName } from '../fs/atomic.js';
@@ -22,7 +22,8 @@ function objectPath(layout: RepoLayout, id: string): string {
   return join(layout.manifestsDir, 'objects', id.slice(0, 2), id.slice(2));
 }
 
-function pointerPath(layout: RepoLayout, snapshotId: string): string {
+/** Where a snapshot's pointer `<root object id> <payload_root_hash>\n` lives. */
+export function pointerPath(layout: RepoLayout, snapshotId: string): string {
   return join(layout.manifestsDir, 'snapshots', snapshotId);
 }
 
@@ -127,4 +128,40 @@ export async function loadManifest(layout: RepoLayout, snapshotId: string, expec
 /** Removes a snapshot's pointer (objects may be shared and are left for a sweep). */
 export async function dropManifest(layout: RepoLayout, snapshotId: string): Promise<void> {
   await unlink(pointerPath(layout, snapshotId)).catch(() => undefined);
+}
+
+/**
+ * Deletes tree objects that no snapshot pointer reaches (after GC dropped pointers). Only safe
+ * when no snapshot is being written — under the repository lock with no worktree lock held —
+ * because `writeManifest` skips objects that already exist. Objects reached only from damaged
+ * manifests belong to manifests that cannot load anyway. Returns the number removed.
+ */
+export async function sweepObjects(layout: RepoLayout): Promise<number> {
+  const live = new Set<string>();
+  const mark = async (id: string): Promise<void> => {
+    if (live.has(id)) return;
+    live.add(id);
+    let entries: TreeEntry[];
+    try {
+      entries = decodeTree(await readFile(objectPath(layout, id)));
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.kind === 'dir' || e.kind === 'unrecorded-dir') await mark(e.hash.toString('hex'));
+  };
+  const pointers = join(layout.manifestsDir, 'snapshots');
+  for (const name of await readdir(pointers).catch(() => [] as string[])) {
+    const root = (await readFile(join(pointers, name), 'utf8').catch(() => '')).split(' ')[0];
+    if (root && /^[0-9a-f]{64}$/.test(root)) await mark(root);
+  }
+  let removed = 0;
+  const objects = join(layout.manifestsDir, 'objects');
+  for (const prefix of await readdir(objects).catch(() => [] as string[])) {
+    for (const rest of await readdir(join(objects, prefix)).catch(() => [] as string[])) {
+      if (live.has(prefix + rest)) continue;
+      await unlink(join(objects, prefix, rest)).catch(() => undefined);
+      removed++;
+    }
+  }
+  return removed;
 }

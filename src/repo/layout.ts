@@ -101,17 +101,23 @@ export class RepoLayout {
   statCache(name: string): string {
     return join(this.ext, 'worktrees', name, 'stat.cache');
   }
+  get restoreDir(): string {
+    return join(this.ext, 'restore');
+  }
   restoreJournal(name: string): string {
-    return join(this.ext, 'restore', `${name}.json`);
+    return join(this.restoreDir, `${name}.json`);
+  }
+  get gcExtDir(): string {
+    return join(this.ext, 'gc');
   }
   gcExtras(planId: string): string {
-    return join(this.ext, 'gc', `${planId}.json`);
+    return join(this.gcExtDir, `${planId}.json`);
   }
   gcRunState(planId: string): string {
-    return join(this.ext, 'gc', `${planId}.run.json`);
+    return join(this.gcExtDir, `${planId}.run.json`);
   }
   gcTrash(id: string): string {
-    return join(this.ext, 'gc', 'trash', id);
+    return join(this.gcExtDir, 'trash', id);
   }
   get extTmp(): string {
     return join(this.ext, 'tmp');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { loadManifest, writeManifest } from '../../src/manifest/store.js';
+import { dropManifest, loadManifest, sweepObjects, writeManifest } from '../../src/manifest/store.js';
 import { getCore } from '../../src/native/index.js';
 import { RepoLayout } from '../../src/repo/layout.js';
 import { buildAwkwardNamesTree, buildNonUtf8NamesTree } from '../native/fixtures.js';
@@ -94,5 +94,23 @@ describe('manifest store', () => {
     expect(await loadManifest(layout, 'missing', h.rootHash)).toBeUndefined();
     await writeFile(join(layout.manifestsDir, 'objects', root.slice(0, 2), root.slice(2)), 'JVST1\ngarbage');
     expect(await loadManifest(layout, 's', h.rootHash)).toBeUndefined();
+  });
+
+  it('sweeps objects no snapshot reaches, keeping shared ones', async () => {
+    const { layout, dir } = await scratch();
+    for (let d = 0; d < 5; d++) await writeFile(join(dir, `f${d}`), `${d}`);
+    await mkdir(join(dir, 'shared'));
+    await writeFile(join(dir, 'shared', 'x'), 'x');
+    const a = await getCore().hashTree(dir, { records: true });
+    await writeManifest(layout, 'a', a.records!, a.rootHash);
+    await writeFile(join(dir, 'f0'), 'changed');
+    const b = await getCore().hashTree(dir, { records: true });
+    await writeManifest(layout, 'b', b.records!, b.rootHash);
+    expect(await countObjects(layout)).toBe(3); // root a, root b, shared
+    expect(await sweepObjects(layout)).toBe(0);
+    await dropManifest(layout, 'a');
+    expect(await sweepObjects(layout)).toBe(1);
+    expect(await countObjects(layout)).toBe(2);
+    expect(await loadManifest(layout, 'b', b.rootHash)).toBeDefined();
   });
 });
