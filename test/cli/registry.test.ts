@@ -1,11 +1,11 @@
 // Every registered command matches its catalogue entry: clipanion accepts the canonical command
 // line with every flag of the catalogue set and the most positionals the rule allows, and binds
 // each flag's value.
-import { Cli } from 'clipanion';
+import { Cli, Option } from 'clipanion';
 import { describe, expect, it } from 'vitest';
 
 import type { FlagValue, Invocation } from '../../src/cli/argv.js';
-import { canonicalArgv, type JvsContext } from '../../src/cli/base.js';
+import { canonicalArgv, flag, JvsCommand, type JvsContext } from '../../src/cli/base.js';
 import { ROOT } from '../../src/cli/catalogue.js';
 import { COMMANDS } from '../../src/cli/commands/index.js';
 import { nodeAt, type ArgRule, type FlagSpec } from '../../src/cli/spec.js';
@@ -46,4 +46,46 @@ describe('registered commands', () => {
       for (const p of inv.positionals) expect(JSON.stringify(values), p).toContain(`"${p}"`);
     });
   }
+});
+
+describe('flag helpers', () => {
+  // Flags of several catalogue commands, one of each kind, bound by a throw-away command.
+  class Probe extends JvsCommand {
+    limit = flag.int('history', 'limit');
+    all = flag.bool('history', 'all');
+    grep = flag.string('history', 'grep');
+    tag = flag.list('snapshot', 'tag');
+    rest = Option.Rest();
+    async execute(): Promise<void> {}
+  }
+
+  const bind = (flags: Array<[string, FlagValue]>, positionals: string[] = []): Probe => {
+    const inv = { flags: new Map(flags) } as Invocation;
+    const cli = new Cli<JvsContext>({ binaryName: 'jvs' });
+    cli.register(Probe);
+    return cli.process(canonicalArgv(inv, positionals), { out: undefined as never, invocation: inv }) as Probe;
+  };
+
+  it('bind canonical values of every kind, values starting with `-` included', () => {
+    const p = bind(
+      [
+        ['limit', -5],
+        ['all', true],
+        ['grep', '--x=y'],
+        ['tag', ['-a', '', 'b=c']],
+      ],
+      ['-p', '--'],
+    );
+    expect([p.limit, p.all, p.grep, p.tag, p.rest]).toEqual([-5, true, '--x=y', ['-a', '', 'b=c'], ['-p', '--']]);
+  });
+
+  it('leave unset flags at their defaults', () => {
+    const p = bind([['all', false]]);
+    expect([p.limit, p.all, p.grep, p.tag, p.rest]).toEqual([undefined, false, undefined, [], []]);
+  });
+
+  it('refuse a flag the catalogue does not give that command', () => {
+    expect(() => flag.int('init', 'limit')).toThrow('catalogue: "jvs init" has no int flag --limit');
+    expect(() => flag.string('history', 'limit')).toThrow('catalogue: "jvs history" has no string flag --limit');
+  });
 });
