@@ -15,6 +15,12 @@ import { appendAudit, type AuditEvent } from '../formats/audit.js';
 import { readWorktreeConfig, writeWorktreeConfig } from '../formats/worktree-config.js';
 import { currentDirectory, DiscoveryError, findRepo, openRepoAt, repoScopedError, type Repo } from './discovery.js';
 import { RepoLayout } from './layout.js';
+import { gcPlan, gcRun, type GcRunOptions, type GcRunResult } from '../gc/index.js';
+import { pinAdd, pinList, pinRemove, type PinAddOptions, type PinRemoveResult } from '../pin/index.js';
+import { configGet, configSet, configShow, type ConfigGetResult, type ConfigSetResult, type ConfigShowResult } from '../config/commands.js';
+import type { GcPlan } from '../formats/gc-plan.js';
+import type { Pin } from '../formats/pin.js';
+import type { RetentionFlags } from '../config/retention.js';
 import { nameProblem, validateName } from './names.js';
 import { withRepoLock, withWorktreeLocks } from '../locks/index.js';
 import { loadWorktree, snapshot, type SnapshotOptions, type SnapshotResult } from '../snapshot/snapshot.js';
@@ -263,6 +269,48 @@ export class Repository {
   /** `jvs cat <ref> <path>` (§2.15): the file's bytes as a stream. */
   cat(ref: string, path: string, worktree?: string): Promise<Readable> {
     return cat(this, ref, path, worktree);
+  }
+
+  /** `jvs gc plan` (§2.10, §7): the plan object, written with its extras. */
+  gcPlan(flags: RetentionFlags = {}): Promise<GcPlan> {
+    return gcPlan(this, flags);
+  }
+
+  /** `jvs gc run --plan-id ID` (§2.10, §7): two-phase, resumable, under the repository lock. */
+  gcRun(planId: string, opts: GcRunOptions = {}): Promise<GcRunResult> {
+    return gcRun(this, planId, { ...(this.command ? { command: this.command } : {}), ...opts });
+  }
+
+  /** `jvs pin add <ref>` (§2.16). */
+  pinAdd(ref: string, opts: PinAddOptions = {}): Promise<Pin> {
+    return pinAdd(this, ref, opts);
+  }
+
+  /** `jvs pin list` (§2.16). */
+  pinList(): Promise<Pin[]> {
+    return pinList(this);
+  }
+
+  /** `jvs pin remove <ref>` (§2.16). */
+  pinRemove(ref: string): Promise<PinRemoveResult> {
+    return pinRemove(this, ref);
+  }
+
+  /** `jvs config show` (§2.11). */
+  configShow(): Promise<ConfigShowResult> {
+    return configShow(this.layout);
+  }
+
+  /** `jvs config get <key>` (§2.11). */
+  configGet(key: string): Promise<ConfigGetResult> {
+    return configGet(this.layout, key);
+  }
+
+  /** `jvs config set <key> <value>` (§2.11); audited as `config_set`. */
+  async configSet(key: string, value: string): Promise<ConfigSetResult> {
+    const r = await configSet(this.layout, key, value);
+    await this.audit({ event_type: 'config_set', details: { key: r.key, value: r.value } });
+    return r;
   }
 
   /** `jvs info` (§2.2). */
