@@ -131,11 +131,13 @@ export function targetsTable(targets: TargetCheck[]): string {
   );
 }
 
-function machineLine(m: MachineFacts): string {
+function machineLine(m: MachineFacts, runs: DatasetRun[] = []): string {
+  const loads = runs.flatMap((d) => d.results.flatMap((r) => r.samples.flatMap((s) => (s?.load1 === undefined ? [] : [s.load1]))));
+  const during = loads.length > 0 ? `, ${Math.min(...loads)}–${Math.max(...loads)} (1 min) before the timed runs` : '';
   return (
     `${m.nproc} × ${m.cpu}${m.shaNi ? ' (SHA-NI)' : ''}, kernel ${m.kernel}, ${m.memGiB} GiB RAM, bench/.data on ${m.dataFs}; ` +
     `${m.openssl.replace(/ \(Library.*\)$/, '')}, ${m.coreutils}, Node ${m.node}; DAMON: ${m.damon}; ` +
-    `load average ${m.loadavgStart.join(' ')} at start, ${m.loadavgEnd?.join(' ') ?? '?'} at end`
+    `load average ${m.loadavgStart.join(' ')} at start, ${m.loadavgEnd?.join(' ') ?? '?'} at end${during}`
   );
 }
 
@@ -143,7 +145,7 @@ export function renderSection(r: BenchReport, resultFile: string): string {
   const lines: string[] = [];
   lines.push(`Last run: \`${r.invocation}\` — ${r.date}, git ${r.machine.git}, ${r.runs} interleaved runs per contender${r.quick ? ' (QUICK: datasets at 1/10)' : ''}, ${Math.round(r.durationS)} s in total.`);
   lines.push('');
-  lines.push(`Machine: ${machineLine(r.machine)}.`);
+  lines.push(`Machine: ${machineLine(r.machine, r.datasets)}.`);
   lines.push(r.machine.nativeModule ? `Native core: ${r.machine.nativeModule}.` : 'Native core: did not run (see the failures below): fallback and baselines only.');
   for (const [k, v] of Object.entries(r.reference)) if (typeof v === 'string') lines.push(`${k}: ${v}.`);
   lines.push(`Raw data: [\`${resultFile}\`](../${resultFile}).`);
@@ -166,7 +168,7 @@ export function renderSection(r: BenchReport, resultFile: string): string {
 export function printReport(r: BenchReport): void {
   console.log('');
   console.log(`## ${r.command}: ${r.invocation}`);
-  console.log(`machine: ${machineLine(r.machine)}`);
+  console.log(`machine: ${machineLine(r.machine, r.datasets)}`);
   for (const [k, v] of Object.entries(r.reference)) if (typeof v === 'string') console.log(`${k}: ${v}`);
   for (const s of r.skipped) console.log(`not measured: ${s}`);
   console.log('');

@@ -4,6 +4,8 @@
  * untimed `prepare` (warm the page cache, remove the destination, sync) runs right before each
  * timed run.
  */
+import { loadavg } from 'node:os';
+
 import type { ChildReport } from './run-one.js';
 import { pairedRatio, summarize, type Summary } from './stats.js';
 import { timed, type TimedResult } from './util.js';
@@ -24,6 +26,8 @@ export interface Sample {
   /** Untimed preparation before this sample (e.g. page-cache warm-up), ms: a DAMON/eviction tell. */
   prepMs?: number;
   round: number;
+  /** 1-minute load average just before the timed run (other work on the machine). */
+  load1?: number;
   /** Operation-specific facts (root hash, engine used, fallbacks…). */
   info?: Record<string, unknown>;
 }
@@ -36,7 +40,7 @@ export interface Contender {
   /** Untimed, before every run (its duration is recorded as prepMs). */
   prepare?: () => Promise<void>;
   /** One timed run. Throws on failure. */
-  run: (round: number) => Promise<Omit<Sample, 'round' | 'prepMs'>>;
+  run: (round: number) => Promise<Omit<Sample, 'round' | 'prepMs' | 'load1'>>;
   /** Untimed, after every run (e.g. verify and remove the destination). */
   after?: (sample: Sample) => Promise<void>;
 }
@@ -107,8 +111,9 @@ export async function runInterleaved(contenders: Contender[], opts: LoopOptions)
         const p0 = performance.now();
         await c.prepare?.();
         const prepMs = performance.now() - p0;
+        const load1 = Math.round((loadavg()[0] ?? 0) * 100) / 100;
         const s = await c.run(round);
-        const sample: Sample = { ...s, round, prepMs };
+        const sample: Sample = { ...s, round, prepMs, load1 };
         res.samples.push(sample);
         pushed = true;
         opts.log(
