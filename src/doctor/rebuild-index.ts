@@ -78,7 +78,7 @@ async function rebuildMeta(layout: RepoLayout, snapshots: readonly { id: string;
   for (const { id, d } of snapshots) {
     if (!(await readMeta(layout.meta(id)))) await writeMeta(layout.meta(id), await derivedMeta(layout, id, d));
   }
-  const metaDir = dirname(layout.meta('_'));
+  const metaDir = layout.metaDir;
   for (const name of await sortedEntries(metaDir)) {
     const id = name.slice(0, -'.json'.length);
     // An in-flight or crashed snapshot's metadata is clean_intents' to judge.

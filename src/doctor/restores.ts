@@ -6,14 +6,12 @@
 import { rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
-import { selectEngine } from '../engine/select.js';
-import { readWorktreeConfig } from '../formats/worktree-config.js';
 import { fsyncDir, TMP_PREFIX } from '../fs/atomic.js';
 import { pathExists } from '../fs/exists.js';
 import { nameProblem } from '../repo/names.js';
 import { readJournal } from '../restore/journal.js';
 import { resumeRestore } from '../restore/restore.js';
-import { createSnapshot } from '../snapshot/create.js';
+import { saveSafetySnapshot } from '../snapshot/snapshot.js';
 import { sortedEntries, type DoctorContext } from './context.js';
 import { restoreSiblings, type Sibling } from './siblings.js';
 import { finding, type Finding, type RepairOutcome } from './types.js';
@@ -66,23 +64,7 @@ async function recoverBackup(ctx: DoctorContext, b: Sibling): Promise<void> {
     await fsyncDir(dirname(payload));
     return;
   }
-  const head = (await readWorktreeConfig(layout.worktreeConfig(b.worktree)).catch(() => undefined))?.head_snapshot_id;
-  const { engine } = await selectEngine(repo.root, layout.extTmp, repo.env);
-  const { descriptor: d } = await createSnapshot(layout, {
-    worktree: b.worktree,
-    payload: b.path,
-    note: `safety: v8.2 restore backup ${b.name}`,
-    tags: ['jvs-safety'],
-    engine,
-    ...(head ? { parentId: head } : {}),
-    kind: 'safety',
-  });
-  await repo.audit({
-    event_type: 'snapshot_create',
-    snapshot_id: d.snapshot_id,
-    worktree_name: b.worktree,
-    details: { checksum: d.descriptor_checksum, engine: d.engine, note: d.note ?? '', safety: true },
-  });
+  const d = await saveSafetySnapshot(repo, b.worktree, `safety: v8.2 restore backup ${b.name}`, b.path);
   repo.note(`saved ${b.name} as safety snapshot ${d.snapshot_id}`);
   await rm(b.path, { recursive: true, force: true });
 }

@@ -11,7 +11,7 @@
  * held at all. Lock-directory temps are the lock module's (clean_locks sweeps them).
  */
 import { readdir, rm } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 
 import { byteOrder } from '../formats/gc-plan.js';
 import { readIntent } from '../formats/markers.js';
@@ -43,7 +43,7 @@ async function dirents(dir: string): Promise<{ name: string; isDir: boolean }[]>
 
 /** Directories of `.jvs/` never searched for atomic-write temps (see the module comment). */
 function unsearched(layout: RepoLayout): Set<string> {
-  return new Set([dirname(layout.gcTrash('_')), layout.locksDir, layout.extTmp]);
+  return new Set([layout.gcTrashDir, layout.locksDir, layout.extTmp]);
 }
 
 /** `.jvs-tmp-*` entries anywhere in `.jvs/`, not inside snapshot directories. */

@@ -89,14 +89,20 @@ export class RepoLayout {
   worktreeLock(name: string): string {
     return join(this.ext, 'locks', `worktree.${name}.lock`);
   }
+  get metaDir(): string {
+    return join(this.ext, 'meta');
+  }
   meta(id: string): string {
-    return join(this.ext, 'meta', `${id}.json`);
+    return join(this.metaDir, `${id}.json`);
   }
   get manifestsDir(): string {
     return join(this.ext, 'manifests');
   }
+  get extWorktreesDir(): string {
+    return join(this.ext, 'worktrees');
+  }
   extWorktreeDir(name: string): string {
-    return join(this.ext, 'worktrees', name);
+    return join(this.extWorktreesDir, name);
   }
   statCache(name: string): string {
     return join(this.ext, 'worktrees', name, 'stat.cache');
@@ -116,8 +122,11 @@ export class RepoLayout {
   gcRunState(planId: string): string {
     return join(this.gcExtDir, `${planId}.run.json`);
   }
+  get gcTrashDir(): string {
+    return join(this.gcExtDir, 'trash');
+  }
   gcTrash(id: string): string {
-    return join(this.gcExtDir, 'trash', id);
+    return join(this.gcTrashDir, id);
   }
   get extTmp(): string {
     return join(this.ext, 'tmp');

@@ -15,6 +15,8 @@ import { appendAudit, type AuditEvent } from '../formats/audit.js';
 import { readWorktreeConfig, writeWorktreeConfig } from '../formats/worktree-config.js';
 import { currentDirectory, DiscoveryError, findRepo, openRepoAt, repoScopedError, type Repo } from './discovery.js';
 import { RepoLayout } from './layout.js';
+import { verifyAll, verifySnapshot, type VerifyAllOptions, type VerifyAllReport, type VerifyOptions, type VerifyResult } from '../integrity/index.js';
+import { doctor, type DoctorOptions, type DoctorResult } from '../doctor/index.js';
 import { gcPlan, gcRun, type GcRunOptions, type GcRunResult } from '../gc/index.js';
 import { pinAdd, pinList, pinRemove, type PinAddOptions, type PinRemoveResult } from '../pin/index.js';
 import { configGet, configSet, configShow, type ConfigGetResult, type ConfigSetResult, type ConfigShowResult } from '../config/commands.js';
@@ -75,7 +77,8 @@ export class Repository {
   readonly warn: (message: string) => void;
   readonly note: (message: string) => void;
   readonly env: NodeJS.ProcessEnv;
-  private readonly command: string | undefined;
+  /** The command line for lock records, when the caller gave one. */
+  readonly command: string | undefined;
 
   protected constructor(repo: Repo, opts: RepositoryOptions) {
     this.layout = repo.layout;
@@ -311,6 +314,21 @@ export class Repository {
     const r = await configSet(this.layout, key, value);
     await this.audit({ event_type: 'config_set', details: { key: r.key, value: r.value } });
     return r;
+  }
+
+  /** `jvs verify <id>` (§2.8): one snapshot, by raw id. */
+  verify(id: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
+    return verifySnapshot(this, id, opts);
+  }
+
+  /** `jvs verify [--all]` (§2.8): every snapshot, plus lineage and the audit chain. */
+  verifyAll(opts: VerifyAllOptions = {}): Promise<VerifyAllReport> {
+    return verifyAll(this, opts);
+  }
+
+  /** `jvs doctor` (§2.9, §8): checks, and the requested repairs under the repository lock. */
+  doctor(opts: DoctorOptions = {}): Promise<DoctorResult> {
+    return doctor(this, opts);
   }
 
   /** `jvs info` (§2.2). */

@@ -16,9 +16,9 @@ import { getCore } from '../native/index.js';
 import { listSnapshots, tryDescriptor } from '../repo/catalog.js';
 import { fuzzyOne, notFoundBlock } from '../repo/refs.js';
 import type { Repository } from '../repo/repository.js';
-import { createSnapshot, type Degradation } from '../snapshot/create.js';
+import type { Degradation } from '../snapshot/create.js';
 import { checkRelativePath } from '../snapshot/paths.js';
-import { loadWorktree } from '../snapshot/snapshot.js';
+import { loadWorktree, saveSafetySnapshot } from '../snapshot/snapshot.js';
 import { snapshotRecords } from '../snapshot/records.js';
 import { applyPlan, stagingPath } from './apply.js';
 import { readJournal, removeJournal, writeJournal } from './journal.js';
@@ -107,23 +107,7 @@ async function carryOut(
   let safetyId = safety.id;
   if (safety.take && (await hasUnsavedChanges(repo, payload, cfg, plan.overwritten))) {
     try {
-      const choice = await selectEngine(repo.root, repo.layout.extTmp, repo.env);
-      const s = await createSnapshot(repo.layout, {
-        worktree,
-        payload,
-        note: `safety: before restore to ${d.snapshot_id}`,
-        tags: ['jvs-safety'],
-        engine: choice.engine,
-        ...(cfg.head_snapshot_id ? { parentId: cfg.head_snapshot_id } : {}),
-        kind: 'safety',
-      });
-      safetyId = s.descriptor.snapshot_id;
-      await repo.audit({
-        event_type: 'snapshot_create',
-        snapshot_id: safetyId,
-        worktree_name: worktree,
-        details: { checksum: s.descriptor.descriptor_checksum, engine: s.descriptor.engine, note: s.descriptor.note ?? '', safety: true },
-      });
+      safetyId = (await saveSafetySnapshot(repo, worktree, `safety: before restore to ${d.snapshot_id}`)).snapshot_id;
     } catch (e) {
       const err = e instanceof JvsError ? e : new JvsError('E_IO', String((e as Error).message), { cause: e });
       throw new JvsError(err.code, `save unsnapshotted changes: ${err.message}`, { hint: 'use --discard to restore without saving', cause: e });

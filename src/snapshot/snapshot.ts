@@ -101,3 +101,30 @@ export async function snapshot(repo: Repository, opts: SnapshotOptions): Promise
     throw e;
   }
 }
+
+/**
+ * A safety snapshot of a whole worktree (§5.3 property 5): parent = its head, tag
+ * `jvs-safety`, meta kind `safety`, audited with `safety: true`; head and latest stay. Used by
+ * restore before it overwrites unsaved work and by doctor for v8.2 restore backups (whose
+ * payload is `payload`).
+ */
+export async function saveSafetySnapshot(repo: Repository, worktree: string, note: string, payload = repo.layout.payload(worktree)): Promise<Descriptor> {
+  const cfg = await loadWorktree(repo, worktree);
+  const choice = await selectEngine(repo.root, repo.layout.extTmp, repo.env);
+  const { descriptor: d } = await createSnapshot(repo.layout, {
+    worktree,
+    payload,
+    note,
+    tags: ['jvs-safety'],
+    engine: choice.engine,
+    ...(cfg.head_snapshot_id ? { parentId: cfg.head_snapshot_id } : {}),
+    kind: 'safety',
+  });
+  await repo.audit({
+    event_type: 'snapshot_create',
+    snapshot_id: d.snapshot_id,
+    worktree_name: worktree,
+    details: { checksum: d.descriptor_checksum, engine: d.engine, note: d.note ?? '', safety: true },
+  });
+  return d;
+}
