@@ -4,7 +4,7 @@
  * `reflink-copy`, `copy` (and ours `btrfs-snapshot`); the core's engines are `juicefs`,
  * `reflink`, `copy`.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 
 import { getCore, type EngineName } from '../native/index.js';
@@ -68,15 +68,30 @@ export function onJuicefs(path: string): boolean {
 }
 
 /**
+ * Whether reflink works, per file system (device) of `.jvs/ext/tmp/`: probing creates and
+ * clones a file, which would otherwise be paid on every snapshot of a long-lived process (an
+ * agent calling the library). §6.1 allows caching the result per device.
+ */
+const reflinkByDevice = new Map<number, boolean>();
+
+async function reflinkWorks(extTmp: string): Promise<boolean> {
+  await mkdir(extTmp, { recursive: true });
+  const dev = (await stat(extTmp)).dev;
+  const known = reflinkByDevice.get(dev);
+  if (known !== undefined) return known;
+  const works = (await getCore().probe(extTmp)).some((p) => p.engine === 'reflink' && p.ok);
+  reflinkByDevice.set(dev, works);
+  return works;
+}
+
+/**
  * Steps 3–5 for a repository: JuiceFS when the root is on a JuiceFS mount, else reflink when a
  * probe in `.jvs/ext/tmp/` succeeds, else copy. (btrfs subvolume snapshots come with issue 4.)
  */
 export async function detectEngine(repoRoot: string, extTmp: string): Promise<StoredEngine> {
   if (onJuicefs(repoRoot)) return 'juicefs-clone';
   try {
-    await mkdir(extTmp, { recursive: true });
-    const probes = await getCore().probe(extTmp);
-    if (probes.some((p) => p.engine === 'reflink' && p.ok)) return 'reflink-copy';
+    if (await reflinkWorks(extTmp)) return 'reflink-copy';
   } catch {
     // A probe that cannot run says nothing works beyond copy.
   }

@@ -3,11 +3,10 @@
  * descriptor cannot say — the engine requested, why it degraded, whether the snapshot is a
  * safety snapshot, which compressed layout it uses. Missing or unreadable → treated as absent.
  */
-import { mkdir, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 
 import { encodeJson } from '../encoding/json.js';
-import { writeFileAtomic } from '../fs/atomic.js';
+import { writeFileVisible } from '../fs/atomic.js';
 
 export interface SnapshotMeta {
   requested_engine: string;
@@ -31,9 +30,9 @@ export function encodeMeta(m: SnapshotMeta): string {
   );
 }
 
+/** Written visible-at-once but not fsynced: meta is treated as absent when lost (§3.12). */
 export async function writeMeta(path: string, m: SnapshotMeta): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFileAtomic(path, encodeMeta(m), 0o644);
+  await writeFileVisible(path, encodeMeta(m), 0o644);
 }
 
 export async function readMeta(path: string): Promise<SnapshotMeta | undefined> {

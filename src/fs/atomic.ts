@@ -6,7 +6,7 @@
  * it is never retried as if it had worked.
  */
 import { randomInt } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** `.jvs-tmp-` + digits: the transient name both tools know (doctor's clean_tmp removes leftovers). */
@@ -45,4 +45,22 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode:
     throw e;
   }
   await fsyncDir(dir);
+}
+
+/**
+ * Replaces `path` all at once (temp + rename) without fsync: for caches that are rebuilt or
+ * treated as absent when lost (manifests, snapshot meta, §3.12), where paying two fsyncs per
+ * write would only slow every snapshot down. Creates the parent directory if needed.
+ */
+export async function writeFileVisible(path: string, data: string | Buffer, mode: number): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, tmpName());
+  await writeFile(tmp, data, { mode });
+  try {
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
 }

@@ -9,10 +9,10 @@
  * absent, never trusted.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 
-import { tmpName } from '../fs/atomic.js';
+import { writeFileVisible } from '../fs/atomic.js';
 import type { HashRecord } from '../native/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { buildTrees, decodeTree, sha256, type TreeEntry } from './tree.js';
@@ -28,19 +28,6 @@ export function pointerPath(layout: RepoLayout, snapshotId: string): string {
 }
 
 
-/** Writes a file visible all at once (temp + rename), without fsync: manifests are a cache. */
-async function publish(path: string, data: Buffer | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), tmpName());
-  await writeFile(tmp, data, { mode: 0o644 });
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-}
-
 /** Stores the manifest of a snapshot; objects already present (shared directories) are skipped. */
 export async function writeManifest(
   layout: RepoLayout,
@@ -53,10 +40,10 @@ export async function writeManifest(
   for (const o of objects) {
     const p = objectPath(layout, o.id);
     if (await pathExists(p)) continue;
-    await publish(p, o.bytes);
+    await writeFileVisible(p, o.bytes, 0o644);
     written++;
   }
-  await publish(pointerPath(layout, snapshotId), `${root} ${payloadRootHash}\n`);
+  await writeFileVisible(pointerPath(layout, snapshotId), `${root} ${payloadRootHash}\n`, 0o644);
   return { root, objectsWritten: written };
 }
 
