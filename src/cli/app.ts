@@ -1,14 +1,14 @@
 /**
- * One run of the CLI: parse (argv.ts), answer help and `--version` from the catalogue, load only
+ * One run of the CLI: parse (argv.ts), answer help and the version from the catalogue, load only
  * the command that runs, hand it to clipanion, and print any failure (render-error.ts).
  */
-import { checkArgs, parseArgv, scanGlobals } from './argv.js';
+import { packageVersion } from '../native/package-info.js';
+import { checkArgs, findCommand, parseArgv, scanGlobals } from './argv.js';
 import type { JvsContext } from './base.js';
 import { renderHelp } from './help.js';
 import { Output, type Streams } from './output.js';
 import { renderError } from './render-error.js';
 import { pathKey, type CommandSpec } from './spec.js';
-import { printVersion } from './version.js';
 import { commandTree, COMMANDS } from './commands/index.js';
 
 /**
@@ -26,15 +26,19 @@ export async function run(argv: readonly string[], streams: Streams, tree: Comma
     out = new Output(inv.globals, streams);
     path = inv.path;
     if (inv.help) return help(out, inv.spec, inv.path);
-    if (inv.globals.version) {
-      printVersion(out);
-      return 0;
-    }
+    if (inv.globals.version) return version(out);
     // Bare `jvs` and a bare group print their help (§1.1).
     if (inv.spec.children !== undefined) return help(out, inv.spec, inv.path);
     const positionals = checkArgs(inv);
-    const load = COMMANDS[pathKey(inv.path)];
-    if (load === undefined) throw new Error(`no module for "jvs ${pathKey(inv.path)}"`);
+    const key = pathKey(inv.path);
+    if (key === 'version') return version(out);
+    // `jvs help <command>` is `jvs <command> --help`.
+    if (key === 'help') {
+      const topic = findCommand(positionals, tree);
+      return help(out, topic.spec, topic.path);
+    }
+    const load = COMMANDS[key];
+    if (load === undefined) throw new Error(`no module for "jvs ${key}"`);
     const [{ default: commandClass }, { Cli }, { canonicalArgv }] = await Promise.all([load(), import('clipanion'), import('./base.js')]);
     const cli = new Cli<JvsContext>({ binaryName: 'jvs' });
     cli.register(commandClass);
@@ -46,7 +50,14 @@ export async function run(argv: readonly string[], streams: Streams, tree: Comma
   }
 }
 
-function help(out: Output, ...node: Parameters<typeof renderHelp>): number {
-  out.print(renderHelp(...node));
+function help(out: Output, spec: CommandSpec, path: readonly string[]): number {
+  out.print(renderHelp(spec, path));
+  return 0;
+}
+
+/** `jvs version` and `jvs --version` (§2.12). */
+function version(out: Output): number {
+  if (out.json) out.printJson({ version: packageVersion });
+  else out.lines(`jvs version ${packageVersion}`);
   return 0;
 }

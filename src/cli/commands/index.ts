@@ -12,11 +12,15 @@ export const COMMANDS: Readonly<Record<string, () => Promise<{ default: CommandC
   init: () => import('./init.js'),
   info: () => import('./info.js'),
   completion: () => import('./completion.js'),
-  version: () => import('./version.js'),
-  help: () => import('./help.js'),
 };
+
+/**
+ * Commands app.ts answers itself, like `--version` and `--help`: they start as fast as those,
+ * without clipanion or a command module.
+ */
+export const BUILTIN_COMMANDS: readonly string[] = ['version', 'help'];
 
 /** The command tree as the user sees it: the catalogue cut down to the implemented commands. */
 export function commandTree(): CommandSpec {
-  return pruneTree(ROOT, (key) => Object.hasOwn(COMMANDS, key))!;
+  return pruneTree(ROOT, (key) => Object.hasOwn(COMMANDS, key) || BUILTIN_COMMANDS.includes(key))!;
 }
