@@ -13,7 +13,7 @@ import { JvsError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../fs/atomic.js';
 import { appendAudit, type AuditEvent } from '../formats/audit.js';
 import { readWorktreeConfig, writeWorktreeConfig } from '../formats/worktree-config.js';
-import { currentDirectory, DiscoveryError, findRepo, openRepoAt, repoScopedError, type Repo } from './discovery.js';
+import { currentDirectory, DiscoveryError, findRepo, NOT_IN_WORKTREE, openRepoAt, repoScopedError, worktreeOf, worktreeScopedError, type Repo } from './discovery.js';
 import { RepoLayout } from './layout.js';
 import { verifyAll, verifySnapshot, type VerifyAllOptions, type VerifyAllReport, type VerifyOptions, type VerifyResult } from '../integrity/index.js';
 import { doctor, type DoctorOptions, type DoctorResult } from '../doctor/index.js';
@@ -148,6 +148,34 @@ export class Repository {
       if (e instanceof DiscoveryError) throw repoScopedError(e);
       throw e;
     }
+  }
+
+  /**
+   * For worktree-scoped commands (§1.7): the repository containing `path` and the worktree
+   * `path` is inside. Failures: `not a JVS repository: <detail>` [E_NOT_A_REPO or
+   * E_FORMAT_UNSUPPORTED], `not inside a worktree (…)` [E_NOT_IN_WORKTREE].
+   */
+  static async openWorktree(path: string = currentDirectory(), opts: RepositoryOptions = {}): Promise<{ repository: Repository; worktree: string }> {
+    let repo: Repo;
+    try {
+      repo = findRepo(resolve(path));
+    } catch (e) {
+      if (e instanceof DiscoveryError) throw worktreeScopedError(e);
+      throw e;
+    }
+    const worktree = worktreeOf(repo.root, resolve(path));
+    if (worktree === undefined) throw NOT_IN_WORKTREE();
+    return { repository: new Repository(repo, opts), worktree };
+  }
+
+  /**
+   * For repository-scoped commands that may use the current worktree (`HEAD` in diff/ls/cat,
+   * `history --all` markers): the repository (repo-scoped errors) and the worktree of `path`,
+   * if it is inside one.
+   */
+  static async openWithWorktree(path: string = currentDirectory(), opts: RepositoryOptions = {}): Promise<{ repository: Repository; worktree: string | undefined }> {
+    const repository = await Repository.open(path, opts);
+    return { repository, worktree: worktreeOf(repository.root, resolve(path)) };
   }
 
   /** Opens the repository whose root is exactly `root`. */

@@ -74,6 +74,26 @@ describe('Repository.open and info (§1.7, §2.2)', () => {
     await expect(Repository.open(outside)).rejects.toMatchObject({ code: 'E_NOT_A_REPO', shape: 'block', message: 'not a JVS repository (or any parent)' });
   });
 
+  it('worktree-scoped discovery names the worktree or fails with the contract forms', async () => {
+    const root = join(tmp, 'wtscope');
+    await Repository.init(root);
+    await mkdir(join(root, 'worktrees', 'exp', 'deep'), { recursive: true });
+    expect((await Repository.openWorktree(join(root, 'main'))).worktree).toBe('main');
+    expect((await Repository.openWorktree(join(root, 'worktrees/exp/deep'))).worktree).toBe('exp');
+    await expect(Repository.openWorktree(join(root, '.jvs'))).rejects.toMatchObject({
+      code: 'E_NOT_IN_WORKTREE',
+      message: 'not inside a worktree (current directory is not under main/ or worktrees/)',
+    });
+    await expect(Repository.openWorktree(root)).rejects.toMatchObject({ code: 'E_NOT_IN_WORKTREE' });
+    const outside = join(tmp, 'nowhere');
+    await mkdir(outside);
+    await expect(Repository.openWorktree(outside)).rejects.toMatchObject({
+      code: 'E_NOT_A_REPO',
+      message: 'not a JVS repository: no JVS repository found (no .jvs/ in parent directories)',
+    });
+    expect((await Repository.openWithWorktree(join(root, '.jvs'))).worktree).toBeUndefined();
+  });
+
   it('a newer format version is E_FORMAT_UNSUPPORTED', async () => {
     const root = join(tmp, 'newer');
     await Repository.init(root);
