@@ -7,6 +7,7 @@
 import { Command, Option, type BaseContext } from 'clipanion';
 import type { StrictValidator, ValidationState } from 'typanion';
 
+import type { RepositoryOptions } from '../repo/repository.js';
 import type { Invocation } from './argv.js';
 import { ROOT } from './catalogue.js';
 import type { Output } from './output.js';
@@ -21,6 +22,14 @@ export interface JvsContext extends BaseContext {
 export abstract class JvsCommand extends Command<JvsContext> {
   protected get out(): Output {
     return this.context.out;
+  }
+
+  /**
+   * Options for opening a Repository: warnings and notes to stderr, and this command line in
+   * the lock records other processes report when they wait (§3.13 `command`).
+   */
+  protected repoOptions(): RepositoryOptions {
+    return { onWarning: this.out.warn, onNote: this.out.note, command: ['jvs', ...process.argv.slice(2)].join(' ') };
   }
 }
 

@@ -58,6 +58,11 @@ export class Output {
     this.streams.stdout.write(encodeJsonOutput(value as JsonValue));
   }
 
+  /** `note: <message>` on stderr, e.g. `note: completed interrupted restore to <ID>` (§5.3). */
+  readonly note = (message: string): void => {
+    this.streams.stderr.write(`note: ${message}\n`);
+  };
+
   /** `warning: <message>` on stderr (also in JSON mode, before any error object). */
   readonly warn = (message: string): void => {
     this.streams.stderr.write(`warning: ${message}\n`);

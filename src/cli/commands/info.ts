@@ -4,7 +4,7 @@ import { JvsCommand } from '../base.js';
 
 export default class InfoCommand extends JvsCommand {
   async execute(): Promise<void> {
-    const repo = await Repository.open(undefined, { onWarning: this.out.warn });
+    const repo = await Repository.open(undefined, this.repoOptions());
     const info = await repo.info();
     if (this.out.json) return this.out.printJson(info);
     this.out.lines(
