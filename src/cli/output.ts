@@ -9,10 +9,19 @@ import { NO_PROGRESS, ProgressBar, progressEnabled, type ProgressReporter } from
 
 /** A writable stream as far as output needs it (process.stdout and process.stderr fit). */
 export interface OutStream {
-  write(s: string): unknown;
+  /** Strings are written as UTF-8; byte arrays as they are. False when the stream is full. */
+  write(s: string | Uint8Array): unknown;
+  /** Waits for `drain` after a full write (process.stdout has it). */
+  once?(event: 'drain', listener: () => void): unknown;
   isTTY?: boolean;
   columns?: number;
 }
+
+/**
+ * A line of text that may hold raw bytes: file names are byte strings and are printed as they
+ * are, as Go prints them (never re-encoded, invalid UTF-8 included).
+ */
+export type TextLine = string | Uint8Array;
 
 export interface Streams {
   stdout: OutStream;
@@ -40,13 +49,29 @@ export class Output {
   }
 
   /** Writes text to stdout as is (callers end their lines). */
-  print(text: string): void {
+  print(text: TextLine): void {
     this.streams.stdout.write(text);
   }
 
   /** Writes each line to stdout followed by a newline. */
-  lines(...lines: string[]): void {
-    this.streams.stdout.write(lines.map((l) => `${l}\n`).join(''));
+  lines(...lines: TextLine[]): void {
+    if (lines.every((l) => typeof l === 'string')) {
+      this.streams.stdout.write(lines.map((l) => `${l}\n`).join(''));
+      return;
+    }
+    const nl = Buffer.from('\n');
+    this.streams.stdout.write(Buffer.concat(lines.flatMap((l) => [typeof l === 'string' ? Buffer.from(l) : l, nl])));
+  }
+
+  /**
+   * Copies a byte stream to stdout unchanged (`jvs cat`), waiting whenever stdout is full so
+   * that a large file never piles up in memory.
+   */
+  async pipe(source: AsyncIterable<Uint8Array>): Promise<void> {
+    const stdout = this.streams.stdout;
+    for await (const chunk of source) {
+      if (stdout.write(chunk) === false && stdout.once) await new Promise<void>((resolve) => stdout.once!('drain', resolve));
+    }
   }
 
   /**
