@@ -135,26 +135,31 @@ export function computeChecksum(d: Descriptor): string {
   return canonicalHash(obj);
 }
 
+/**
+ * A descriptor as it is written and printed (`snapshot --json`, `history --json`): fields in
+ * §3.5 order, empty optional fields (and a null parent) left out. In-memory descriptors keep
+ * whatever order they were built or parsed in.
+ */
+export function descriptorObject(d: Descriptor): { readonly [key: string]: JsonValue | undefined } {
+  return {
+    snapshot_id: d.snapshot_id,
+    parent_id: parentOf(d),
+    worktree_name: d.worktree_name,
+    created_at: d.created_at,
+    note: d.note ? d.note : undefined,
+    tags: d.tags && d.tags.length > 0 ? d.tags : undefined,
+    engine: d.engine,
+    payload_root_hash: d.payload_root_hash,
+    descriptor_checksum: d.descriptor_checksum,
+    integrity_state: d.integrity_state,
+    partial_paths: d.partial_paths && d.partial_paths.length > 0 ? d.partial_paths : undefined,
+    compression: d.compression ? { type: d.compression.type, level: d.compression.level } : undefined,
+  };
+}
+
 /** The on-disk form: pretty, fields in §3.5 order, empty optional fields left out. */
 export function encodeDescriptor(d: Descriptor): string {
-  const parent = parentOf(d);
-  return encodeJson(
-    {
-      snapshot_id: d.snapshot_id,
-      parent_id: parent,
-      worktree_name: d.worktree_name,
-      created_at: d.created_at,
-      note: d.note ? d.note : undefined,
-      tags: d.tags && d.tags.length > 0 ? d.tags : undefined,
-      engine: d.engine,
-      payload_root_hash: d.payload_root_hash,
-      descriptor_checksum: d.descriptor_checksum,
-      integrity_state: d.integrity_state,
-      partial_paths: d.partial_paths && d.partial_paths.length > 0 ? d.partial_paths : undefined,
-      compression: d.compression ? { type: d.compression.type, level: d.compression.level } : undefined,
-    },
-    { pretty: true },
-  );
+  return encodeJson(descriptorObject(d), { pretty: true });
 }
 
 /** Fills in the checksum of a descriptor built in memory. */
