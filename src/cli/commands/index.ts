@@ -12,6 +12,14 @@ export const COMMANDS: Readonly<Record<string, () => Promise<{ default: CommandC
   init: () => import('./init.js'),
   info: () => import('./info.js'),
   completion: () => import('./completion.js'),
+  'gc plan': () => import('./gc-plan.js'),
+  'gc run': () => import('./gc-run.js'),
+  'pin add': () => import('./pin-add.js'),
+  'pin list': () => import('./pin-list.js'),
+  'pin remove': () => import('./pin-remove.js'),
+  'config show': () => import('./config-show.js'),
+  'config get': () => import('./config-get.js'),
+  'config set': () => import('./config-set.js'),
 };
 
 /**
