@@ -360,6 +360,9 @@ cmd_up() {
   else
     mkdir -p "$state"
   fi
+  # mktemp makes it 0700; tests also run children as an unprivileged user (uid 65534), who must
+  # be able to traverse to the mounts inside.
+  chmod 0755 "$state"
   case "$state" in */"$PREFIX_NAME".*) ;; *) die "state dir must be named $PREFIX_NAME.*: $state" ;; esac
   [[ "$state" =~ ^[A-Za-z0-9_./-]+$ ]] || die "state dir path must not need escaping: $state"
   STATE=$state
