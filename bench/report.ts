@@ -143,7 +143,7 @@ function machineLine(m: MachineFacts, runs: DatasetRun[] = []): string {
 
 export function renderSection(r: BenchReport, resultFile: string): string {
   const lines: string[] = [];
-  lines.push(`Last run: \`${r.invocation}\` — ${r.date}, git ${r.machine.git}, ${r.runs} interleaved runs per contender${r.quick ? ' (QUICK: datasets at 1/10)' : ''}, ${Math.round(r.durationS)} s in total.`);
+  lines.push(`Run: \`${r.invocation}\` — ${r.date}, git ${r.machine.git}, ${r.runs} interleaved runs per contender${r.quick ? ' (QUICK: datasets at 1/10)' : ''}, ${Math.round(r.durationS)} s in total.`);
   lines.push('');
   lines.push(`Machine: ${machineLine(r.machine, r.datasets)}.`);
   lines.push(r.machine.nativeModule ? `Native core: ${r.machine.nativeModule}.` : 'Native core: did not run (see the failures below): fallback and baselines only.');
