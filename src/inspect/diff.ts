@@ -1,11 +1,12 @@
 /**
  * `jvs diff` (CONTRACT §2.5): two snapshots, or one snapshot and the worktree as it is now.
  */
-import { lstat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 
 import { nowTimestamp, ZERO_TIME } from '../encoding/timestamp.js';
 import { JvsError } from '../errors.js';
 import type { Descriptor } from '../formats/descriptor.js';
+import { goPathError } from '../fs/go-errors.js';
 import { listSnapshots } from '../repo/catalog.js';
 import { resolveForDiff } from '../repo/refs.js';
 import type { Repository } from '../repo/repository.js';
@@ -78,6 +79,11 @@ async function change(type: DiffChange['type'], from: Side | undefined, to: Side
 
 async function records(repo: Repository, d: Descriptor, which: 'from' | 'to'): Promise<Map<string, Side>> {
   try {
+    // The manifest alone would still answer for a snapshot whose directory is gone.
+    const dir = repo.layout.snapshotDir(d.snapshot_id);
+    await stat(dir).catch((e: unknown) => {
+      throw new Error(goPathError('stat', dir, e), { cause: e });
+    });
     return sidesOfRecords(await snapshotRecords(repo, d));
   } catch (e) {
     const msg = e instanceof Error ? e.message.replace(/^E_PARTIAL_SNAPSHOT: /, '') : String(e);
