@@ -7,10 +7,12 @@
 import { Command, Option, type BaseContext } from 'clipanion';
 import type { StrictValidator, ValidationState } from 'typanion';
 
+import type { JvsError } from '../errors.js';
 import type { RepositoryOptions } from '../repo/repository.js';
 import type { Invocation } from './argv.js';
 import { ROOT } from './catalogue.js';
 import type { Output } from './output.js';
+import { renderReportFailure } from './render-error.js';
 import { nodeAt, type FlagKind, type FlagSpec } from './spec.js';
 
 export interface JvsContext extends BaseContext {
@@ -22,6 +24,15 @@ export interface JvsContext extends BaseContext {
 export abstract class JvsCommand extends Command<JvsContext> {
   protected get out(): Output {
     return this.context.out;
+  }
+
+  /**
+   * Ends a report command (`verify`, `doctor`) whose document is already printed: exit 0 when
+   * `failure` is undefined; else exit 1 with, in JSON mode, the error object as the last stderr
+   * line, and in text mode nothing more (§1.5). Use as `return this.report(verifyError(r))`.
+   */
+  protected report(failure: JvsError | undefined): number {
+    return failure === undefined ? 0 : renderReportFailure(failure, this.out);
   }
 
   /**

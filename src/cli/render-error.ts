@@ -21,6 +21,26 @@ function stacks(e: unknown): string[] {
   return out;
 }
 
+function exitStatus(err: JvsError): number {
+  return err.code === 'E_USAGE' ? 2 : 1;
+}
+
+/** The compact `{"error":{…}}` line on stderr (JSON mode). */
+function writeJsonError(err: JvsError, out: Output, path: readonly string[]): void {
+  const hint = err.hint !== '' || err.code !== 'E_USAGE' ? err.hint : usageHint(path);
+  out.stderr(`${encodeJson({ error: { code: err.code, message: err.jsonMessage, hint } }, { pretty: false })}\n`);
+}
+
+/**
+ * The failure of a report that found problems (`verify`, unhealthy `doctor`, §1.5), after the
+ * command printed its document: JSON mode adds the error object on stderr, text mode prints
+ * nothing more (no `jvs:` line). Returns the exit status.
+ */
+export function renderReportFailure(err: JvsError, out: Output): number {
+  if (out.json) writeJsonError(err, out, []);
+  return exitStatus(err);
+}
+
 /**
  * Prints `e` for the command at `path` (its `--help` is the hint of usage errors) and returns the
  * exit status.
@@ -28,10 +48,9 @@ function stacks(e: unknown): string[] {
 export function renderError(e: unknown, out: Output, path: readonly string[]): number {
   const err = toJvsError(e);
   for (const s of stacks(e)) out.debug(s);
-  const status = err.code === 'E_USAGE' ? 2 : 1;
+  const status = exitStatus(err);
   if (out.json) {
-    const hint = err.hint !== '' || err.code !== 'E_USAGE' ? err.hint : usageHint(path);
-    out.stderr(`${encodeJson({ error: { code: err.code, message: err.jsonMessage, hint } }, { pretty: false })}\n`);
+    writeJsonError(err, out, path);
     return status;
   }
   const c = out.errColor;

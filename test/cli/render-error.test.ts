@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { Globals } from '../../src/cli/argv.js';
 import { Output } from '../../src/cli/output.js';
-import { renderError } from '../../src/cli/render-error.js';
+import { renderError, renderReportFailure } from '../../src/cli/render-error.js';
 import { JvsError, usageError } from '../../src/errors.js';
 
 function render(e: unknown, globals: Partial<Globals> = {}, env: NodeJS.ProcessEnv = {}, path: string[] = ['x']) {
@@ -77,5 +77,27 @@ describe('JSON mode', () => {
       '{"error":{"code":"E_USAGE","message":"bad","hint":"See \'jvs gc run --help\'."}}\n',
     );
     expect(render(new TypeError('boom'), { json: true }).stderr).toBe('{"error":{"code":"E_IO","message":"boom","hint":""}}\n');
+  });
+});
+
+describe('report failures (verify, unhealthy doctor)', () => {
+  const failure = new JvsError('E_PAYLOAD_HASH_MISMATCH', 'E_PAYLOAD_HASH_MISMATCH: payload hash mismatch');
+  const report = (globals: Partial<Globals>) => {
+    let stdout = '';
+    let stderr = '';
+    const out = new Output(
+      { json: false, debug: false, noProgress: false, noColor: false, version: false, ...globals },
+      { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: {} },
+    );
+    return { status: renderReportFailure(failure, out), stdout, stderr };
+  };
+
+  it('text mode adds nothing after the report; JSON mode adds the error object; exit 1', () => {
+    expect(report({})).toEqual({ status: 1, stdout: '', stderr: '' });
+    expect(report({ json: true })).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: '{"error":{"code":"E_PAYLOAD_HASH_MISMATCH","message":"payload hash mismatch","hint":""}}\n',
+    });
   });
 });
