@@ -13,7 +13,7 @@ import { JvsError } from '../errors.js';
 import { checksumValid, readDescriptor, type Descriptor } from '../formats/descriptor.js';
 import { isDetached, writeWorktreeConfig, type WorktreeConfig } from '../formats/worktree-config.js';
 import { getCore } from '../native/index.js';
-import { listSnapshots, tryDescriptor } from '../repo/catalog.js';
+import { freshDescriptor, listSnapshots, tryDescriptor } from '../repo/catalog.js';
 import { fuzzyOne, notFoundBlock } from '../repo/refs.js';
 import type { Repository } from '../repo/repository.js';
 import type { Degradation } from '../snapshot/create.js';
@@ -167,7 +167,7 @@ export async function restore(repo: Repository, opts: RestoreOptions): Promise<R
     throw withContext(e);
   }
   // Resolution failures print as they are: the not-found block, `restore to latest: …`.
-  const d = await resolveRestoreRef(repo, await loadWorktree(repo, opts.worktree), opts.ref);
+  const d = await freshDescriptor(repo.layout, await resolveRestoreRef(repo, await loadWorktree(repo, opts.worktree), opts.ref));
   try {
     if (!checksumValid(d)) throw new JvsError('E_DESCRIPTOR_CORRUPT', 'verify snapshot: E_DESCRIPTOR_CORRUPT: checksum mismatch');
     const paths = opts.paths?.map(checkRelativePath);
@@ -189,10 +189,15 @@ export async function restore(repo: Repository, opts: RestoreOptions): Promise<R
       worktree_name: opts.worktree,
       details: { detached, ...(opts.paths ? { paths: opts.paths } : {}), ...(done.safetyId ? { safety_snapshot_id: done.safetyId } : {}) },
     });
-    const result: RestoreResult = { detached, snapshot_id: d.snapshot_id, status: 'restored' };
-    if (opts.paths) result.paths = opts.paths;
-    if (done.safetyId) result.safety_snapshot_id = done.safetyId;
-    return { ...(done.degraded ? { degraded: done.degraded } : {}), ...result };
+    // A map in the JSON output: keys in byte order (§2.6).
+    return {
+      ...(done.degraded ? { degraded: done.degraded } : {}),
+      detached,
+      ...(opts.paths ? { paths: opts.paths } : {}),
+      ...(done.safetyId ? { safety_snapshot_id: done.safetyId } : {}),
+      snapshot_id: d.snapshot_id,
+      status: 'restored',
+    };
   } catch (e) {
     throw withContext(e);
   }
