@@ -3,10 +3,15 @@
  * in `.jvs/snapshots/` whose descriptor loads, newest `created_at` first (compared at
  * nanosecond precision), ties broken by id descending.
  */
-import { readdir } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
-import { parseTimestamp } from '../encoding/timestamp.js';
+import { nowNs, parseTimestamp } from '../encoding/timestamp.js';
+import { encodeJson, type JsonValue } from '../encoding/json.js';
 import { JvsError } from '../errors.js';
+import { writeFileVisible } from '../fs/atomic.js';
+import { goPathError } from '../fs/go-errors.js';
 import { readDescriptor, type Descriptor } from '../formats/descriptor.js';
 import type { RepoLayout } from './layout.js';
 import { isSafeComponent } from './names.js';
@@ -42,20 +47,172 @@ export async function snapshotDirs(layout: RepoLayout): Promise<string[]> {
   }
 }
 
-export async function listSnapshots(layout: RepoLayout): Promise<Catalog> {
+/**
+ * One cached descriptor. Descriptors are never rewritten after publication, so an entry whose
+ * file still has the same size and mtime is the same descriptor; anything else is re-read.
+ */
+interface CachedEntry {
+  id: string;
+  size: number;
+  mtime_ns: string;
+  created_ns: string;
+  descriptor: Descriptor;
+}
+
+/**
+ * The catalog cache `.jvs/ext/catalog.jsonl` (ours, §3.12: a cache, rebuilt when missing or
+ * unreadable): listing 10,000 snapshots otherwise means reading and parsing 10,000 files.
+ *
+ * Its first line records the mtimes of `.jvs/snapshots/` and `.jvs/descriptors/` and when the
+ * cache was written. Publishing, deleting or replacing a snapshot changes those directories, so
+ * when both mtimes are unchanged and were already at least SETTLED_NS old when the cache was
+ * written (coarse kernel timestamps cannot hide a change made after that), every entry is
+ * trusted without touching the descriptor files — git's racily-clean rule. Otherwise each
+ * entry is checked against its file's size and mtime. Commands that act on a resolved
+ * snapshot re-read its descriptor (freshDescriptor), so the cache never vouches for one.
+ */
+const SETTLED_NS = 2_000_000_000n;
+
+interface CacheHeader {
+  snapshots_mtime_ns: string;
+  descriptors_mtime_ns: string;
+  written_ns: string;
+  /** Directories whose descriptor did not load at the last full check (then never trusted). */
+  unloadable: number;
+}
+
+function cachePath(layout: RepoLayout): string {
+  return join(layout.ext, 'catalog.jsonl');
+}
+
+async function readCache(layout: RepoLayout): Promise<{ header?: CacheHeader; entries: Map<string, CachedEntry> }> {
+  const entries = new Map<string, CachedEntry>();
+  let text: string;
+  try {
+    text = await readFile(cachePath(layout), 'utf8');
+  } catch {
+    return { entries };
+  }
+  const lines = text.split('\n');
+  let header: CacheHeader | undefined;
+  try {
+    const h = JSON.parse(lines[0] ?? '') as Partial<CacheHeader>;
+    if (typeof h.snapshots_mtime_ns === 'string' && typeof h.descriptors_mtime_ns === 'string' && typeof h.written_ns === 'string' && typeof h.unloadable === 'number') {
+      header = h as CacheHeader;
+    }
+  } catch {
+    // No usable header: the entries are still checked one by one.
+  }
+  for (const line of lines.slice(1)) {
+    if (!line) continue;
+    try {
+      const e = JSON.parse(line) as CachedEntry;
+      if (typeof e.id === 'string' && typeof e.descriptor?.snapshot_id === 'string') entries.set(e.id, e);
+    } catch {
+      // A damaged line costs one re-read of that descriptor.
+    }
+  }
+  return header ? { header, entries } : { entries };
+}
+
+function entryLine(e: CachedEntry): string {
+  return encodeJson({ id: e.id, size: e.size, mtime_ns: e.mtime_ns, created_ns: e.created_ns, descriptor: e.descriptor as unknown as JsonValue }, { pretty: false });
+}
+
+function dirMtimes(layout: RepoLayout): { snapshots: bigint; descriptors: bigint } | undefined {
+  try {
+    return {
+      snapshots: statSync(layout.snapshotsDir, { bigint: true }).mtimeNs,
+      descriptors: statSync(layout.descriptorsDir, { bigint: true }).mtimeNs,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function settled(h: CacheHeader, m: { snapshots: bigint; descriptors: bigint }): boolean {
+  const written = BigInt(h.written_ns);
+  return (
+    h.unloadable === 0 &&
+    BigInt(h.snapshots_mtime_ns) === m.snapshots &&
+    BigInt(h.descriptors_mtime_ns) === m.descriptors &&
+    m.snapshots <= written - SETTLED_NS &&
+    m.descriptors <= written - SETTLED_NS
+  );
+}
+
+/** Checks every snapshot directory against the cache, reading only new or changed descriptors. */
+async function validate(layout: RepoLayout, cache: Map<string, CachedEntry>): Promise<{ entries: CachedEntry[]; unloadable: Catalog['unloadable']; changed: boolean }> {
   const ids = await snapshotDirs(layout);
-  const snapshots: Descriptor[] = [];
+  const entries: CachedEntry[] = [];
   const unloadable: Catalog['unloadable'] = [];
-  for (let i = 0; i < ids.length; i += PARALLEL_READS) {
-    const batch = ids.slice(i, i + PARALLEL_READS);
-    const results = await Promise.allSettled(batch.map((id) => readDescriptor(layout.descriptor(id))));
+  const toRead: { id: string; size: number; mtime_ns: string }[] = [];
+  // Synchronous stats: for thousands of small calls far cheaper than promise round trips.
+  for (const id of ids) {
+    let st;
+    try {
+      st = statSync(layout.descriptor(id), { bigint: true });
+    } catch (e) {
+      unloadable.push({ id, error: new JvsError('E_NOT_FOUND', goPathError('open', layout.descriptor(id), e)) });
+      continue;
+    }
+    const size = Number(st.size);
+    const mtime_ns = st.mtimeNs.toString();
+    const hit = cache.get(id);
+    if (hit && hit.size === size && hit.mtime_ns === mtime_ns) entries.push(hit);
+    else toRead.push({ id, size, mtime_ns });
+  }
+  for (let i = 0; i < toRead.length; i += PARALLEL_READS) {
+    const batch = toRead.slice(i, i + PARALLEL_READS);
+    const results = await Promise.allSettled(batch.map((b) => readDescriptor(layout.descriptor(b.id))));
     results.forEach((r, k) => {
-      if (r.status === 'fulfilled') snapshots.push(r.value);
-      else unloadable.push({ id: batch[k]!, error: r.reason instanceof JvsError ? r.reason : new JvsError('E_IO', String(r.reason)) });
+      const b = batch[k]!;
+      if (r.status === 'fulfilled') entries.push({ ...b, created_ns: createdNs(r.value).toString(), descriptor: r.value });
+      else unloadable.push({ id: b.id, error: r.reason instanceof JvsError ? r.reason : new JvsError('E_IO', String(r.reason)) });
     });
   }
-  snapshots.sort(newestFirst);
-  return { snapshots, unloadable };
+  return { entries, unloadable, changed: toRead.length > 0 || entries.length !== cache.size };
+}
+
+export async function listSnapshots(layout: RepoLayout): Promise<Catalog> {
+  const before = dirMtimes(layout);
+  const cache = await readCache(layout);
+  let entries: CachedEntry[];
+  let unloadable: Catalog['unloadable'] = [];
+  if (before && cache.header && settled(cache.header, before)) {
+    entries = [...cache.entries.values()];
+  } else {
+    const checked = await validate(layout, cache.entries);
+    ({ entries, unloadable } = checked);
+    // Only a cache describing directories that did not change while it was built is stored
+    // with their mtimes; best effort (a read-only repository still lists).
+    const after = dirMtimes(layout);
+    if (before && after && after.snapshots === before.snapshots && after.descriptors === before.descriptors && (checked.changed || !cache.header || cache.header.unloadable !== unloadable.length)) {
+      const header: CacheHeader = {
+        snapshots_mtime_ns: before.snapshots.toString(),
+        descriptors_mtime_ns: before.descriptors.toString(),
+        written_ns: nowNs().toString(),
+        unloadable: unloadable.length,
+      };
+      const text = [encodeJson(header as unknown as JsonValue, { pretty: false }), ...entries.map(entryLine)].join('\n') + '\n';
+      await writeFileVisible(cachePath(layout), text, 0o644).catch(() => undefined);
+    }
+  }
+  entries.sort((a, b) => {
+    const x = BigInt(a.created_ns);
+    const y = BigInt(b.created_ns);
+    if (x !== y) return x > y ? -1 : 1;
+    return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+  });
+  return { snapshots: entries.map((e) => e.descriptor), unloadable };
+}
+
+/**
+ * The descriptor as its file says now: for commands about to act on a snapshot (restore, fork,
+ * create --from), so that a checksum check never runs on cached content.
+ */
+export async function freshDescriptor(layout: RepoLayout, d: Descriptor): Promise<Descriptor> {
+  return readDescriptor(layout.descriptor(d.snapshot_id));
 }
 
 /** The descriptor of `id` when `id` is a safe path component and it loads; else undefined. */

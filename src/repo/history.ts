@@ -38,12 +38,15 @@ export async function history(layout: RepoLayout, o: HistoryOptions): Promise<De
     }
     return out;
   }
+  // The catalog holds every listed snapshot in memory; a parent that is not listed (a
+  // descriptor without its directory) is read directly, as v8.2 would.
+  const byId = new Map((await listSnapshots(layout)).snapshots.map((d) => [d.snapshot_id, d]));
   const seen = new Set<string>();
   let id = o.headId;
   // A descriptor that fails to load ends the walk silently, and so does a cycle.
   while (id && !seen.has(id) && !full()) {
     seen.add(id);
-    const d = await tryDescriptor(layout, id);
+    const d = byId.get(id) ?? (await tryDescriptor(layout, id));
     if (!d) break;
     if (keep(d, o)) out.push(d);
     id = parentOf(d);

@@ -8,7 +8,7 @@ import { nowTimestamp } from '../encoding/timestamp.js';
 import { JvsError } from '../errors.js';
 import { checksumValid, type Descriptor } from '../formats/descriptor.js';
 import { writeWorktreeConfig, type WorktreeConfig } from '../formats/worktree-config.js';
-import { tryDescriptor } from '../repo/catalog.js';
+import { freshDescriptor, tryDescriptor } from '../repo/catalog.js';
 import { assertInside } from '../repo/contain.js';
 import { validateName } from '../repo/names.js';
 import { resolveExactOrFuzzy, short } from '../repo/refs.js';
@@ -80,7 +80,7 @@ export async function createWorktree(repo: Repository, name: string, opts: { fro
     await repo.audit({ event_type: 'worktree_create', worktree_name: name });
     return cfg;
   }
-  const d = verified(await resolveExactOrFuzzy(repo.layout, opts.from));
+  const d = verified(await freshDescriptor(repo.layout, await resolveExactOrFuzzy(repo.layout, opts.from)));
   const payload = await prepare(repo, name, 'create worktree');
   const cfg: WorktreeConfig = { name, base_snapshot_id: d.snapshot_id, created_at: nowTimestamp() };
   const result = await fromSnapshot(repo, d, payload, cfg, 'create worktree from snapshot');
@@ -114,7 +114,7 @@ export async function forkWorktree(repo: Repository, current: string, args: stri
   } else {
     d = await head();
   }
-  verified(d);
+  d = verified(await freshDescriptor(repo.layout, d));
   const newName = name ?? `fork-${short(d.snapshot_id)}`;
   try {
     validateName(newName);

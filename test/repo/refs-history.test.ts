@@ -1,4 +1,4 @@
-import { rm, writeFile, readFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -6,7 +6,8 @@ import { Repository } from '../../src/index.js';
 import { listSnapshots } from '../../src/repo/catalog.js';
 import { fuzzyOne, notFoundBlock, ranked, resolveExactOrFuzzy, resolveForDiff } from '../../src/repo/refs.js';
 import { extractFixture, FIXTURE_IDS as ID } from '../support/fixture.js';
-import { tempDir } from '../support/repo.js';
+import { setTimeNs } from '../native/fixtures.js';
+import { freshRepo, tempDir } from '../support/repo.js';
 
 let tmp: string;
 let root: string;
@@ -87,5 +88,33 @@ describe('history (§2.4)', () => {
     expect(ids(await r2.history({ worktree: 'feature' }))).toEqual([ID.feature, ID.first]);
     await rm(p);
     expect(ids(await r2.history({ worktree: 'feature' }))).toEqual([ID.feature]);
+  });
+});
+
+describe('the catalog cache', () => {
+  it('lists a new snapshot at once and survives a deleted or damaged cache', async () => {
+    const { repo: r, root: rr } = await freshRepo(tmp, 'cache');
+    const a = await r.snapshot({ worktree: 'main', note: 'a' });
+    expect(ids((await listSnapshots(r.layout)).snapshots)).toEqual([a.snapshot_id]);
+    const b = await r.snapshot({ worktree: 'main', note: 'b' });
+    expect(ids((await listSnapshots(r.layout)).snapshots)).toEqual([b.snapshot_id, a.snapshot_id]);
+    await writeFile(join(rr, '.jvs/ext/catalog.jsonl'), '{garbage\n{"id":1}\n');
+    expect(ids((await listSnapshots(r.layout)).snapshots)).toEqual([b.snapshot_id, a.snapshot_id]);
+    await rm(join(rr, '.jvs/ext/catalog.jsonl'));
+    expect(ids(await r.history({ all: true }))).toEqual([b.snapshot_id, a.snapshot_id]);
+  });
+
+  it('never vouches for a descriptor edited after it was cached: restore re-reads it', async () => {
+    const { repo: r, root: rr } = await freshRepo(tmp, 'stale');
+    const a = await r.snapshot({ worktree: 'main', note: 'aaaa' });
+    await listSnapshots(r.layout);
+    const p = join(rr, '.jvs/descriptors', `${a.snapshot_id}.json`);
+    const st = await stat(p, { bigint: true });
+    // Same size, same mtime (to the ns), edited in place: the cache may still show the old note...
+    await writeFile(p, (await readFile(p, 'utf8')).replace('"note": "aaaa"', '"note": "bbbb"'));
+    setTimeNs(p, st.mtimeNs);
+    // ...but acting on the snapshot reads the file and its checksum fails.
+    await expect(r.restore({ worktree: 'main', ref: 'aaaa' })).rejects.toMatchObject({ code: 'E_DESCRIPTOR_CORRUPT' });
+    await expect(r.createWorktree('w', { from: 'aaaa' })).rejects.toMatchObject({ code: 'E_DESCRIPTOR_CORRUPT' });
   });
 });
