@@ -9,9 +9,10 @@ import type { Readable } from 'node:stream';
 import { JvsError } from '../errors.js';
 import type { Descriptor } from '../formats/descriptor.js';
 import type { HashRecord } from '../native/index.js';
+import { openCompressed, resolveLinks, type LinkNode } from '../compress/index.js';
 import { resolveForDiff } from '../repo/refs.js';
 import type { Repository } from '../repo/repository.js';
-import { cleanPath, checkRelativePath } from '../snapshot/paths.js';
+import { checkRelativePath } from '../snapshot/paths.js';
 import { snapshotRecords } from '../snapshot/records.js';
 import { loadWorktree } from '../snapshot/snapshot.js';
 
@@ -63,28 +64,36 @@ function checkRelativePathIn(context: string, p: string): string {
   }
 }
 
+/** What the snapshot directory says of an entry, never following a symlink. */
+async function diskNode(root: string, rel: Buffer): Promise<LinkNode | undefined> {
+  const abs = Buffer.concat([Buffer.from(`${root}/`), rel]);
+  const st = await lstat(abs).catch(() => undefined);
+  if (!st) return undefined;
+  if (st.isDirectory()) return { kind: 'dir' };
+  if (st.isSymbolicLink()) return { kind: 'symlink', target: await readlink(abs, { encoding: 'buffer' }) };
+  return { kind: st.isFile() ? 'file' : 'other' };
+}
+
 /** Follows symlinks inside the snapshot only (≤ 40 hops) to a regular file (§2.15). */
-async function resolveInside(root: string, rel: string, shown: string, id: string): Promise<string> {
-  let cur = rel;
-  for (let hops = 0; hops <= 40; hops++) {
-    const abs = `${root}/${cur}`;
-    let st;
-    try {
-      st = await lstat(abs);
-    } catch {
-      if (hops === 0) throw new JvsError('E_NOT_FOUND', `cat: path not found in snapshot ${id}: ${shown}`);
-      throw new JvsError('E_NOT_FOUND', `cat: ${shown}: dangling symlink`);
-    }
-    if (st.isDirectory()) throw new JvsError('E_USAGE', `cat: ${shown} is a directory`);
-    if (!st.isSymbolicLink()) return abs;
-    const target = await readlink(abs);
-    const next = cleanPath(target.startsWith('/') ? target : `${cur.includes('/') ? cur.slice(0, cur.lastIndexOf('/')) : '.'}/${target}`);
-    if (next.startsWith('/') || next === '..' || next.startsWith('../')) {
-      throw new JvsError('E_PATH_ESCAPE', `cat: E_PATH_ESCAPE: ${shown} leads outside the snapshot`);
-    }
-    cur = next;
+async function resolveInside(rel: string, shown: string, id: string, lookup: (p: Buffer) => Promise<LinkNode | undefined> | LinkNode | undefined): Promise<Buffer> {
+  const r = await resolveLinks(Buffer.from(rel), lookup);
+  if ('path' in r) {
+    // A special file is never opened (reading a FIFO would block).
+    if (r.node.kind !== 'file') throw new JvsError('E_UNSUPPORTED_FILE', `cat: E_UNSUPPORTED_FILE: unsupported file type: ${shown}`);
+    return r.path;
   }
-  throw new JvsError('E_PATH_ESCAPE', `cat: E_PATH_ESCAPE: too many levels of symbolic links: ${shown}`);
+  switch (r.problem) {
+    case 'missing':
+      throw new JvsError('E_NOT_FOUND', `cat: path not found in snapshot ${id}: ${shown}`);
+    case 'dangling':
+      throw new JvsError('E_NOT_FOUND', `cat: ${shown}: dangling symlink`);
+    case 'directory':
+      throw new JvsError('E_USAGE', `cat: ${shown} is a directory`);
+    case 'escape':
+      throw new JvsError('E_PATH_ESCAPE', `cat: E_PATH_ESCAPE: ${shown} leads outside the snapshot`);
+    case 'loop':
+      throw new JvsError('E_PATH_ESCAPE', `cat: E_PATH_ESCAPE: too many levels of symbolic links: ${shown}`);
+  }
 }
 
 /** The bytes of a file in a snapshot, as a stream. */
@@ -94,5 +103,8 @@ export async function cat(repo: Repository, ref: string, path: string, worktree?
   if (rel === '.') throw new JvsError('E_USAGE', `cat: ${path} is a directory`);
   const root = repo.layout.snapshotDir(d.snapshot_id);
   if (rel === '.READY') throw new JvsError('E_NOT_FOUND', `cat: path not found in snapshot ${d.snapshot_id}: ${path}`);
-  return createReadStream(await resolveInside(root, rel, path, d.snapshot_id));
+  // [compress hook] A compressed snapshot's bytes come from its logical tree (§3.9).
+  const logical = d.compression ? await openCompressed(repo.layout, d) : undefined;
+  const file = await resolveInside(rel, path, d.snapshot_id, logical ? (p) => logical.node(p) : (p) => diskNode(root, p));
+  return logical ? logical.open(file) : createReadStream(Buffer.concat([Buffer.from(`${root}/`), file]));
 }

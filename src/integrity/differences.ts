@@ -60,14 +60,14 @@ export function compareRecords(recorded: readonly HashRecord[], actual: readonly
 
 /**
  * The differences of snapshot `snapshotId` (directory `dir`) from its manifest; undefined when
- * they cannot be known (no usable manifest, or the payload cannot be hashed).
+ * they cannot be known (no usable manifest, or the payload cannot be hashed). `actual`: the
+ * payload's records when the caller has them (a compressed snapshot's logical tree, §3.9).
  */
-export async function differencesOf(layout: RepoLayout, snapshotId: string, dir: string): Promise<Difference[] | undefined> {
+export async function differencesOf(layout: RepoLayout, snapshotId: string, dir: string, actual?: HashRecord[]): Promise<Difference[] | undefined> {
   const recorded = await recordedManifest(layout, snapshotId);
   if (!recorded) return undefined;
   try {
-    const actual = await getCore().hashTree(dir, { records: true });
-    return compareRecords(recorded.records, actual.records ?? []);
+    return compareRecords(recorded.records, actual ?? (await getCore().hashTree(dir, { records: true })).records ?? []);
   } catch {
     return undefined;
   }

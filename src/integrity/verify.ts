@@ -14,6 +14,7 @@ import { byteOrder } from '../formats/gc-plan.js';
 import { READY } from '../formats/markers.js';
 import { pathExists } from '../fs/exists.js';
 import { getCore } from '../native/index.js';
+import { openCompressed, type CompressedSnapshot } from '../compress/index.js';
 import { listSnapshots, snapshotDirs } from '../repo/catalog.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { isSafeComponent } from '../repo/names.js';
@@ -112,23 +113,25 @@ async function presenceFailure(layout: RepoLayout, id: string): Promise<Failure 
 
 /** Check (3). */
 async function payloadCheck(layout: RepoLayout, id: string, d: Descriptor): Promise<{ valid: boolean; failure?: Failure; differences?: Difference[] }> {
-  // Decompression (§3.9) does not exist yet: a compressed snapshot, of either layout, cannot
-  // be hashed as its logical tree, which is not evidence of tampering.
-  if (d.compression) {
-    return { valid: false, failure: failed('E_PAYLOAD_HASH_MISMATCH: v8.2 compressed layout: original modes or symlinks not recoverable') };
-  }
   const dir = layout.snapshotDir(id);
   let rootHash: string;
+  // [compress hook] A compressed snapshot is hashed as its logical tree (§3.9).
+  let logical: CompressedSnapshot | undefined;
   try {
-    rootHash = (await getCore().hashTree(dir)).rootHash;
+    logical = d.compression ? await openCompressed(layout, d) : undefined;
+    rootHash = logical ? (await logical.hash()).rootHash : (await getCore().hashTree(dir)).rootHash;
   } catch (e) {
     const err = e as { code?: string; message?: string };
     if (err.code === 'E_UNSUPPORTED_FILE') return { valid: false, failure: tampered(`E_UNSUPPORTED_FILE: ${err.message}`) };
     return { valid: false, failure: failed(`E_IO: compute payload hash: ${err.message ?? String(e)}`) };
   }
   if (rootHash === d.payload_root_hash) return { valid: true };
+  // v8.2 did not store what its compressed layout lost: not reconstructable is not tampering.
+  if (logical?.layout === 'v8.2') {
+    return { valid: false, failure: failed('E_PAYLOAD_HASH_MISMATCH: v8.2 compressed layout: original modes or symlinks not recoverable') };
+  }
   // The slow path, only for a damaged snapshot: hash again keeping the records to list them.
-  const differences = await differencesOf(layout, id, dir);
+  const differences = await differencesOf(layout, id, dir, logical && (await logical.hash()).records);
   return { valid: false, failure: tampered('E_PAYLOAD_HASH_MISMATCH: payload hash mismatch'), ...(differences ? { differences } : {}) };
 }
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { JvsError } from '../errors.js';
 import { fsyncDir } from '../fs/atomic.js';
 import { getCore, type EngineName } from '../native/index.js';
+import type { CompressedSnapshot } from '../compress/index.js';
 import { isUnder } from '../snapshot/paths.js';
 import type { Action } from './plan.js';
 
@@ -45,10 +46,12 @@ export interface ApplyOptions {
   snapshotDir: string;
   engine: EngineName;
   staging: string;
+  /** A compressed snapshot's logical tree: files are decompressed from it (§3.9). */
+  logical?: CompressedSnapshot;
 }
 
-/** Applies the actions; returns the number of entries written or removed. */
-export async function applyPlan(actions: readonly Action[], o: ApplyOptions): Promise<number> {
+/** Applies the actions; returns the number of entries written or removed, and of files decompressed. */
+export async function applyPlan(actions: readonly Action[], o: ApplyOptions): Promise<{ changed: number; decompressed: number }> {
   const rootReal = await realpath(Buffer.from(o.payload), { encoding: 'buffer' });
   const touchedDirs = new Map<string, Buffer>();
   const touch = (p: Buffer): void => {
@@ -56,6 +59,7 @@ export async function applyPlan(actions: readonly Action[], o: ApplyOptions): Pr
     touchedDirs.set(d.toString('latin1'), d);
   };
   let count = 0;
+  let decompressed = 0;
 
   for (const a of actions) {
     if (a.op !== 'remove') continue;
@@ -82,7 +86,10 @@ export async function applyPlan(actions: readonly Action[], o: ApplyOptions): Pr
   if (puts.length > 0) {
     // Staged as <staging>/<index>, each with its exact mode and mtime, then made durable
     // before it becomes visible: a crash leaves the old entry or the complete new one.
-    await getCore().materializeEntries(o.snapshotDir, puts.map((a) => a.path), o.staging, { engine: o.engine });
+    const paths = puts.map((a) => a.path);
+    // [compress hook] A compressed snapshot's files are decompressed, not cloned.
+    if (o.logical) decompressed = await o.logical.materializeEntries(paths, o.staging);
+    else await getCore().materializeEntries(o.snapshotDir, paths, o.staging, { engine: o.engine });
     await getCore().syncTree(o.staging);
     for (const [i, a] of puts.entries()) {
       const to = abs(o.payload, a.path);
@@ -106,5 +113,5 @@ export async function applyPlan(actions: readonly Action[], o: ApplyOptions): Pr
   for (const d of finalDirModes) await chmod(d.path, d.perm);
 
   for (const d of touchedDirs.values()) await fsyncDir(d);
-  return count;
+  return { changed: count, decompressed };
 }

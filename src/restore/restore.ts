@@ -13,6 +13,7 @@ import { JvsError } from '../errors.js';
 import { checksumValid, readDescriptor, type Descriptor } from '../formats/descriptor.js';
 import { isDetached, writeWorktreeConfig, type WorktreeConfig } from '../formats/worktree-config.js';
 import { getCore } from '../native/index.js';
+import { inexactWarning, openCompressed } from '../compress/index.js';
 import { freshDescriptor, listSnapshots, tryDescriptor } from '../repo/catalog.js';
 import { fuzzyOne, notFoundBlock } from '../repo/refs.js';
 import type { Repository } from '../repo/repository.js';
@@ -32,6 +33,8 @@ export interface RestoreOptions {
   paths?: string[];
   /** Skip the safety snapshot of unsnapshotted changes. */
   discard?: boolean;
+  /** Receives the number of files decompressed from a compressed snapshot, when any (`decompressed <n> files`, §2.6). */
+  onDecompressed?: (files: number) => void;
 }
 
 /** The `--json` output (a map: keys in byte order). */
@@ -94,7 +97,7 @@ async function carryOut(
   d: Descriptor,
   paths: string[] | undefined,
   safety: { take: boolean; id?: string },
-): Promise<{ safetyId?: string; degraded?: Degradation; cfg: WorktreeConfig }> {
+): Promise<{ safetyId?: string; degraded?: Degradation; cfg: WorktreeConfig; decompressed: number }> {
   const cfg = await loadWorktree(repo, worktree);
   const payload = repo.layout.payload(worktree);
   const records = await snapshotRecords(repo, d);
@@ -126,7 +129,16 @@ async function carryOut(
 
   const choice = await selectEngine(repo.root, repo.layout.extTmp, repo.env);
   const engine = STORED_TO_CORE[choice.engine === 'btrfs-snapshot' ? 'reflink-copy' : choice.engine];
-  await applyPlan(plan.actions, { payload, snapshotDir: repo.layout.snapshotDir(d.snapshot_id), engine, staging: stagingPath(payload) });
+  // [compress hook] Content of a compressed snapshot comes from its logical tree (§3.9, §5.3 prop. 8).
+  const logical = d.compression ? await openCompressed(repo.layout, d) : undefined;
+  if (logical?.layout === 'v8.2' && !(await logical.exact())) repo.warn(inexactWarning(d));
+  const applied = await applyPlan(plan.actions, {
+    payload,
+    snapshotDir: repo.layout.snapshotDir(d.snapshot_id),
+    engine,
+    staging: stagingPath(payload),
+    ...(logical ? { logical } : {}),
+  });
   crashPoint('restore:applied');
 
   let next = cfg;
@@ -137,7 +149,7 @@ async function carryOut(
   crashPoint('restore:head');
   await removeJournal(journalPath);
   await removeStaging(payload);
-  return { ...(safetyId ? { safetyId } : {}), cfg: next };
+  return { ...(safetyId ? { safetyId } : {}), cfg: next, decompressed: applied.decompressed };
 }
 
 /**
@@ -182,6 +194,7 @@ export async function restore(repo: Repository, opts: RestoreOptions): Promise<R
       }
     }
     const done = await carryOut(repo, opts.worktree, d, paths, { take: !opts.discard });
+    if (done.decompressed > 0) opts.onDecompressed?.(done.decompressed);
     const detached = isDetached(done.cfg);
     await repo.audit({
       event_type: 'restore',

@@ -19,6 +19,7 @@ import { READY, writeIntent, writeReady } from '../formats/markers.js';
 import { writeMeta } from '../formats/meta.js';
 import { dropManifest, writeManifest } from '../manifest/store.js';
 import { getCore, isCoreError, type CloneReport, type HashRecord, type Progress } from '../native/index.js';
+import { compressTree, type CompressOutcome } from '../compress/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { pathExists } from '../fs/exists.js';
 
@@ -40,6 +41,8 @@ export interface SnapshotRequest {
   /** The current head: the new snapshot's parent. */
   parentId?: string;
   kind: 'normal' | 'safety';
+  /** gzip level of our compressed layout (1, 6 or 9); absent or 0 = not compressed (§3.9). */
+  compress?: number;
   onProgress?: (p: Progress) => void;
   /**
    * Runs after publication and before the intent is removed (§3.4 step 12: the head update),
@@ -52,6 +55,8 @@ export interface SnapshotOutcome {
   descriptor: Descriptor;
   degraded?: Degradation;
   records: HashRecord[];
+  /** What step 8 did, when compression was requested: files compressed, or the name collision. */
+  compression?: CompressOutcome;
 }
 
 /** The named steps, in order; tests crash at each (JVS_CRASH_AT=snapshot:<step>). */
@@ -183,6 +188,11 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     await writeManifest(layout, id, records, hashed.rootHash);
     crashPoint('snapshot:hashed');
 
+    // [compress hook] Step 8: our compressed layout (src/compress), made durable like step 6.
+    const compression = req.compress ? await compressTree(tmp, req.compress) : undefined;
+    const compressed = compression !== undefined && 'files' in compression;
+    if (compressed) await getCore().syncTree(tmp);
+
     const degraded = degradationOf(req, report);
     const usedEngine = req.engine === 'btrfs-snapshot' ? req.engine : CORE_TO_STORED[report.engine];
     const draft: Omit<Descriptor, 'descriptor_checksum'> = {
@@ -197,6 +207,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     if (req.note) draft.note = req.note;
     if (req.tags.length > 0) draft.tags = req.tags;
     if (req.paths) draft.partial_paths = req.paths;
+    if (compressed) draft.compression = { type: 'gzip', level: req.compress! };
     const descriptor = sealDescriptor(draft);
     await writeReady(join(tmp, READY), {
       snapshot_id: id,
@@ -210,6 +221,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
       engine: usedEngine,
       degraded: degraded?.reasons ?? [],
       kind: req.kind,
+      ...(compressed ? { compressed_layout: 'jvs' as const } : {}),
     });
     await writeDescriptor(layout.descriptor(id), descriptor);
     crashPoint('snapshot:descriptor');
@@ -223,6 +235,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     await unlink(layout.intent(id));
     const outcome: SnapshotOutcome = { descriptor, records };
     if (degraded) outcome.degraded = degraded;
+    if (compression) outcome.compression = compression;
     return outcome;
   } catch (e) {
     if (!published) await abandon(layout, id);

@@ -9,6 +9,7 @@ import { readWorktreeConfig, writeWorktreeConfig, isDetached, type WorktreeConfi
 import type { Descriptor } from '../formats/descriptor.js';
 import type { Progress } from '../native/index.js';
 import { tagProblem } from '../repo/names.js';
+import { checkCompressionLevel } from '../compress/index.js';
 import type { Repository } from '../repo/repository.js';
 import { createSnapshot, type Degradation } from './create.js';
 import { validatePartialPaths } from './paths.js';
@@ -21,6 +22,10 @@ export interface SnapshotOptions {
   tags?: string[];
   /** Partial snapshot of these paths (relative to the payload). */
   paths?: string[];
+  /** `--compress`: gzip level 0 (none), 1, 6 or 9 (parse names with parseCompressionLevel). */
+  compress?: number;
+  /** Receives the number of files compressed (`compressed <n> files`, §2.3). */
+  onCompressed?: (files: number) => void;
   onProgress?: (p: Progress) => void;
 }
 
@@ -66,6 +71,7 @@ export async function snapshot(repo: Repository, opts: SnapshotOptions): Promise
   const configured = config.default_engine && config.default_engine !== 'auto' ? (config.default_engine as StoredEngine) : undefined;
   const choice = configured ? { engine: configured, warnings: [] } : await selectEngine(repo.root, repo.layout.extTmp, repo.env);
   for (const w of choice.warnings) repo.warn(w);
+  if (opts.compress !== undefined) checkCompressionLevel(opts.compress); // §2.3 check 8 [compress hook]
 
   const payload = repo.layout.payload(opts.worktree);
   try {
@@ -79,12 +85,17 @@ export async function snapshot(repo: Repository, opts: SnapshotOptions): Promise
       engine: choice.engine,
       ...(cfg.head_snapshot_id ? { parentId: cfg.head_snapshot_id } : {}),
       kind: 'normal',
+      ...(opts.compress ? { compress: opts.compress } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       onPublished: async (d) => {
         await writeWorktreeConfig(repo.layout.worktreeConfig(opts.worktree), { ...cfg, head_snapshot_id: d.snapshot_id, latest_snapshot_id: d.snapshot_id });
       },
     });
     const d = outcome.descriptor;
+    // [compress hook] Step 8's outcome: the count for `compressed <n> files`, or why not (§3.9).
+    const c = outcome.compression;
+    if (c && 'collision' in c) repo.warn(`compression skipped: name collision at ${c.collision}`);
+    else if (c) opts.onCompressed?.(c.files);
     if (outcome.degraded) {
       const g = outcome.degraded;
       repo.warn(`engine degraded: requested ${g.requested_engine}, used ${g.engine} (${g.reasons.join(', ')})`);

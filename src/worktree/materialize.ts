@@ -14,6 +14,7 @@ import { fsyncDir } from '../fs/atomic.js';
 import type { Descriptor } from '../formats/descriptor.js';
 import { READY } from '../formats/markers.js';
 import { getCore } from '../native/index.js';
+import { openCompressed } from '../compress/index.js';
 import type { Repository } from '../repo/repository.js';
 import type { Degradation } from '../snapshot/create.js';
 import { pathExists } from '../fs/exists.js';
@@ -26,7 +27,10 @@ export async function materializeSnapshot(repo: Repository, d: Descriptor, dest:
   const src = repo.layout.snapshotDir(d.snapshot_id);
   const preexisting = await pathExists(dest);
   const target = preexisting ? `${dest}.jvs-fork-${randomBytes(4).toString('hex')}` : dest;
-  const report = await getCore().cloneTree(src, target, { engine, exclude: [READY] });
+  // [compress hook] A compressed snapshot is written from its logical tree, not cloned (§5.4, §3.9).
+  const logical = d.compression ? await openCompressed(repo.layout, d) : undefined;
+  if (logical) await logical.materializeTree(target);
+  const report = logical ? undefined : await getCore().cloneTree(src, target, { engine, exclude: [READY] });
   if (preexisting) {
     try {
       const names = await readdir(target);
@@ -42,7 +46,7 @@ export async function materializeSnapshot(repo: Repository, d: Descriptor, dest:
   }
   await getCore().syncTree(dest);
   await fsyncDir(`${dest}/..`);
-  if (report.degraded.length === 0) return {};
+  if (!report || report.degraded.length === 0) return {};
   const degraded: Degradation = { requested_engine: choice.engine, engine: CORE_TO_STORED[report.engine], reasons: [...report.degraded] };
   repo.warn(`engine degraded: requested ${degraded.requested_engine}, used ${degraded.engine} (${degraded.reasons.join(', ')})`);
   return { degraded };

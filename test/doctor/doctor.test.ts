@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { cp, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { doctor, doctorError, renderFindings, renderRepairList, renderRepairs, repairActions, type Finding } from '../../src/doctor/index.js';
@@ -358,6 +359,9 @@ describe('checks (§8.1)', () => {
     const p = join(root, '.jvs/descriptors', `${v1}.json`);
     const { descriptor_checksum: _c, ...d } = await readDescriptor(p);
     await writeDescriptor(p, sealDescriptor({ ...d, compression: { type: 'gzip', level: 6 } }));
+    // v8.2's compressed layout (root `.READY.gz`) whose logical tree cannot reproduce the hash.
+    await rename(join(root, '.jvs/snapshots', v1, '.READY'), join(root, '.jvs/snapshots', v1, '.READY.gz'));
+    await writeFile(join(root, '.jvs/snapshots', v1, 'extra.gz'), gzipSync('not in the payload'));
     expect((await doctor(repo)).findings).toBeNull();
     const r = await doctor(repo, { strict: true });
     expect(r.findings).toEqual([
