@@ -56,7 +56,13 @@ export function goFileMode(mode: number): number {
   return m;
 }
 
-async function modeAt(root: string, s: Side): Promise<number> {
+/**
+ * The Go FileMode of a side: from an lstat of the stored entry (setuid/setgid/sticky included),
+ * or — when `root` is undefined, for a compressed snapshot whose stored entries are `*.gz`
+ * files — from the record's permission bits.
+ */
+async function modeAt(root: string | undefined, s: Side): Promise<number> {
+  if (root === undefined) return s.kind === 'symlink' ? goFileMode(0o120777) : s.perm;
   try {
     return goFileMode((await lstat(Buffer.concat([Buffer.from(`${root}/`), s.path]))).mode);
   } catch {
@@ -64,7 +70,7 @@ async function modeAt(root: string, s: Side): Promise<number> {
   }
 }
 
-async function change(type: DiffChange['type'], from: Side | undefined, to: Side | undefined, root: string): Promise<DiffChange> {
+async function change(type: DiffChange['type'], from: Side | undefined, to: Side | undefined, root: string | undefined): Promise<DiffChange> {
   const subject = (to ?? from)!;
   const c: DiffChange = { path: subject.path, type };
   const mode = await modeAt(root, subject);
@@ -117,17 +123,17 @@ export async function diff(repo: Repository, o: DiffOptions): Promise<DiffResult
   const fromSides = await records(repo, from, 'from');
   let toSides: Map<string, Side>;
   let toTime: string;
-  let toRoot: string;
+  let toRoot: string | undefined;
   if (to) {
     toSides = await records(repo, to, 'to');
     toTime = to.created_at || ZERO_TIME;
-    toRoot = repo.layout.snapshotDir(to.snapshot_id);
+    toRoot = to.compression ? undefined : repo.layout.snapshotDir(to.snapshot_id);
   } else {
     toRoot = repo.layout.payload(o.worktree!);
     toTime = nowTimestamp();
     toSides = await sidesOfWorktree(toRoot, fromSides);
   }
-  const fromRoot = repo.layout.snapshotDir(from.snapshot_id);
+  const fromRoot = from.compression ? undefined : repo.layout.snapshotDir(from.snapshot_id);
   const ch = compareSides(fromSides, toSides);
   const added = await Promise.all(ch.added.map((c) => change('added', undefined, c.to, toRoot)));
   const removed = await Promise.all(ch.removed.map((c) => change('removed', c.from, undefined, fromRoot)));

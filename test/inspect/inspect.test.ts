@@ -54,6 +54,19 @@ describe('diff (§2.5)', () => {
     await expect(rp.diff({ from: 'v1' })).rejects.toMatchObject({ code: 'E_NOT_IN_WORKTREE' });
   });
 
+  it('takes modes of a compressed snapshot from its records, not from the stored .gz files', async () => {
+    const { repo: r, root: rr } = await freshRepo(tmp, 'gzdiff');
+    await writeTree(join(rr, 'main'), { 'run.sh': { mode: 0o750, data: 'echo 1' } });
+    const a = await r.snapshot({ worktree: 'main', compress: 6 });
+    expect(a.compression).toEqual({ type: 'gzip', level: 6 });
+    await writeFile(join(rr, 'main/run.sh'), 'echo 22');
+    const b = await r.snapshot({ worktree: 'main' });
+    const d = await r.diff({ from: a.snapshot_id, to: b.snapshot_id });
+    expect(d.modified).toEqual([expect.objectContaining({ path: Buffer.from('run.sh'), mode: 0o750, size: 7, old_size: 6 })]);
+    const back = await r.diff({ from: b.snapshot_id, to: a.snapshot_id });
+    expect(back.modified![0]!.mode).toBe(0o750);
+  });
+
   it('resolver errors carry their context', async () => {
     await expect(repo.diff({ from: 'nope', to: 'v2' })).rejects.toMatchObject({ code: 'E_NOT_FOUND', message: 'resolve from snapshot: no snapshot found matching "nope"' });
     await expect(repo.diff({ from: 'v1', to: '1795' })).rejects.toMatchObject({ code: 'E_AMBIGUOUS_REF', message: expect.stringMatching(/^resolve to snapshot: ambiguous query "1795"/) });
