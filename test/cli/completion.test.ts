@@ -48,7 +48,12 @@ describe('the built CLI', () => {
   it('bash: completes the commands that exist, their flags and completion’s shells', () => {
     const script = jvs(['completion', 'bash']).stdout;
     expect(bashComplete(script, 'jvs i')).toEqual(['init', 'info']);
-    expect(bashComplete(script, 'jvs ')).toEqual(['init', 'info', 'completion', 'version', 'help']);
+    // Every command of CONTRACT §1.1 is implemented, in the tree's order, with the `wt` alias.
+    expect(bashComplete(script, 'jvs ')).toEqual([
+      'init', 'info', 'status', 'snapshot', 'history', 'diff', 'restore', 'ls', 'cat', 'worktree', 'wt',
+      'verify', 'doctor', 'gc', 'pin', 'config', 'completion', 'version', 'help',
+    ]);
+    expect(bashComplete(script, 'jvs wt ')).toEqual(['create', 'list', 'path', 'rename', 'remove', 'fork']);
     expect(bashComplete(script, 'jvs --json init --j')).toEqual(['--json']);
     expect(bashComplete(script, 'jvs completion ')).toEqual([...COMPLETION_SHELLS]);
     expect(bashComplete(script, 'jvs --no-color completion f')).toEqual(['fish']);
