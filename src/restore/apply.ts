@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 import { JvsError } from '../errors.js';
 import { fsyncDir } from '../fs/atomic.js';
-import { getCore, type EngineName } from '../native/index.js';
+import { getCore, type EngineName, type Progress } from '../native/index.js';
 import type { CompressedSnapshot } from '../compress/index.js';
 import { isUnder } from '../snapshot/paths.js';
 import type { Action } from './plan.js';
@@ -48,6 +48,8 @@ export interface ApplyOptions {
   staging: string;
   /** A compressed snapshot's logical tree: files are decompressed from it (§3.9). */
   logical?: CompressedSnapshot;
+  /** Progress of materializing the replaced entries (the costly part of a restore). */
+  onProgress?: (p: Progress) => void;
 }
 
 /** Applies the actions; returns the number of entries written or removed, and of files decompressed. */
@@ -89,7 +91,7 @@ export async function applyPlan(actions: readonly Action[], o: ApplyOptions): Pr
     const paths = puts.map((a) => a.path);
     // [compress hook] A compressed snapshot's files are decompressed, not cloned.
     if (o.logical) decompressed = await o.logical.materializeEntries(paths, o.staging);
-    else await getCore().materializeEntries(o.snapshotDir, paths, o.staging, { engine: o.engine });
+    else await getCore().materializeEntries(o.snapshotDir, paths, o.staging, { engine: o.engine, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
     await getCore().syncTree(o.staging);
     for (const [i, a] of puts.entries()) {
       const to = abs(o.payload, a.path);

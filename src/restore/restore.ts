@@ -12,7 +12,7 @@ import { selectEngine, STORED_TO_CORE } from '../engine/select.js';
 import { JvsError } from '../errors.js';
 import { checksumValid, readDescriptor, type Descriptor } from '../formats/descriptor.js';
 import { isDetached, writeWorktreeConfig, type WorktreeConfig } from '../formats/worktree-config.js';
-import { getCore } from '../native/index.js';
+import { getCore, type Progress } from '../native/index.js';
 import { inexactWarning, openCompressed } from '../compress/index.js';
 import { freshDescriptor, listSnapshots, tryDescriptor } from '../repo/catalog.js';
 import { fuzzyOne, notFoundBlock } from '../repo/refs.js';
@@ -35,6 +35,8 @@ export interface RestoreOptions {
   discard?: boolean;
   /** Receives the number of files decompressed from a compressed snapshot, when any (`decompressed <n> files`, §2.6). */
   onDecompressed?: (files: number) => void;
+  /** Progress of materializing what differs (for a progress bar). */
+  onProgress?: (p: Progress) => void;
 }
 
 /** The `--json` output (a map: keys in byte order). */
@@ -97,6 +99,7 @@ async function carryOut(
   d: Descriptor,
   paths: string[] | undefined,
   safety: { take: boolean; id?: string },
+  onProgress?: (p: Progress) => void,
 ): Promise<{ safetyId?: string; degraded?: Degradation; cfg: WorktreeConfig; decompressed: number }> {
   const cfg = await loadWorktree(repo, worktree);
   const payload = repo.layout.payload(worktree);
@@ -138,6 +141,7 @@ async function carryOut(
     engine,
     staging: stagingPath(payload),
     ...(logical ? { logical } : {}),
+    ...(onProgress ? { onProgress } : {}),
   });
   crashPoint('restore:applied');
 
@@ -193,7 +197,7 @@ export async function restore(repo: Repository, opts: RestoreOptions): Promise<R
         }
       }
     }
-    const done = await carryOut(repo, opts.worktree, d, paths, { take: !opts.discard });
+    const done = await carryOut(repo, opts.worktree, d, paths, { take: !opts.discard }, opts.onProgress);
     if (done.decompressed > 0) opts.onDecompressed?.(done.decompressed);
     const detached = isDetached(done.cfg);
     await repo.audit({

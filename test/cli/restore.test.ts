@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { ID, repoWithHistory } from './repo-with-history.js';
-import { jsonError, jvs } from './run.js';
+import { hasScript, jsonError, jvs, jvsInTerminal } from './run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'jvs-cli-restore-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -242,5 +242,25 @@ describe('jvs restore -i', () => {
     jvs(['restore', h.v1], { cwd: h.main });
     const r = jvs(['restore', '-i', 'HEAD'], { cwd: h.main, input: 'y\n' });
     expect(r.stdout).toBe(`\nRestore to ${h.v2}? (second note) [y/N]: Restored to latest snapshot ${h.v2}\nWorktree is now at HEAD state.\n`);
+  });
+});
+
+describe('restore progress', () => {
+  it.runIf(hasScript)('in a terminal the bar is cleared before the result; never drawn into a pipe', () => {
+    const dir = mkdtempSync(join(tmp, 'bar-'));
+    expect(jvs(['init', 'r'], { cwd: dir }).status).toBe(0);
+    const main = join(dir, 'r', 'main');
+    const env = { JVS_ENGINE: 'copy' };
+    writeFileSync(join(main, 'big'), Buffer.alloc(64 << 20, 1));
+    expect(jvs(['snapshot', 'one'], { cwd: main, env }).status).toBe(0);
+    writeFileSync(join(main, 'big'), Buffer.alloc(64 << 20, 2));
+    expect(jvs(['snapshot', 'two'], { cwd: main, env }).status).toBe(0);
+    const r = jvsInTerminal(['restore', 'one'], { cwd: main, env });
+    expect(r.status).toBe(0);
+    const after = r.stdout.split('\x1b[K').at(-1)!;
+    expect(after).toMatch(/^\r\nRestored to snapshot /);
+    const piped = jvs(['restore', 'two'], { cwd: main, env });
+    expect(piped.status).toBe(0);
+    expect(piped.stderr).toBe('');
   });
 });

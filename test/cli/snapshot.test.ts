@@ -1,6 +1,6 @@
 // `jvs snapshot` (§2.3) through the built CLI.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -265,6 +265,17 @@ describe('jvs snapshot: refusals', () => {
       message: `get worktree: open ${root}/.jvs/worktrees/ghost/config.json: no such file or directory`,
       hint: '',
     });
+  });
+
+  it('a corrupt worktree config is `get worktree: parse worktree config: …` [E_IO], nothing written', () => {
+    const { root, main } = fresh();
+    writeFileSync(join(root, '.jvs/worktrees/main/config.json'), '{"name": "main", oops');
+    const r = jvs(['snapshot', 'x'], { cwd: main, env: ENV });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^jvs: get worktree: parse worktree config: .+\n$/);
+    expect(jsonError(jvs(['snapshot', '--json'], { cwd: main, env: ENV }))).toMatchObject({ code: 'E_IO' });
+    expect(readdirSync(join(root, '.jvs/snapshots'))).toEqual([]);
+    expect(readdirSync(join(root, '.jvs/intents'))).toEqual([]);
   });
 
   it('invalid tags [E_NAME_INVALID]', () => {

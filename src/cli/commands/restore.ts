@@ -32,14 +32,23 @@ export default class RestoreCommand extends JvsCommand {
       if (ref === undefined) return this.out.lines('Restore cancelled.');
     }
 
-    const options = {
-      worktree,
-      ref,
-      ...(paths ? { paths } : {}),
-      ...(this.discard ? { discard: true } : {}),
-      onDecompressed: (files: number) => this.out.stderr(`decompressed ${files} files\n`),
-    };
-    const result = await repository.restore(options);
+    const progress = this.out.progress();
+    let decompressed: number | undefined;
+    let result: RestoreResult;
+    try {
+      result = await repository.restore({
+        worktree,
+        ref,
+        ...(paths ? { paths } : {}),
+        ...(this.discard ? { discard: true } : {}),
+        onDecompressed: (files: number) => (decompressed = files),
+        onProgress: progress.update,
+      });
+    } finally {
+      progress.done();
+    }
+    // After the bar is cleared, so the line is not drawn into it.
+    if (decompressed !== undefined) this.out.stderr(`decompressed ${decompressed} files\n`);
     // A map (§2.6): keys in byte order, whatever order the library built them in.
     if (this.out.json) return this.out.printJson(Object.fromEntries(Object.entries(result).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
     this.out.lines(...this.text(result, ref === 'HEAD'));
