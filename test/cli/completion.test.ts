@@ -66,8 +66,15 @@ describe('the built CLI', () => {
   });
 
   it.skipIf(!has('fish'))('fish: the script parses', () => {
-    const r = spawnSync('fish', ['--no-execute'], { input: jvs(['completion', 'fish']).stdout, encoding: 'utf8' });
+    // fish will not read a script from a spawned pipe ("Unable to read input file"): give it a file.
+    const file = join(mkdtempSync(join(tmpdir(), 'jvs-fish-')), 'jvs.fish');
+    writeFileSync(file, jvs(['completion', 'fish']).stdout);
+    const r = spawnSync('fish', ['--no-execute', file], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+    // and a broken script is caught
+    writeFileSync(file, 'function broken\n');
+    expect(spawnSync('fish', ['--no-execute', file], { encoding: 'utf8' }).status).not.toBe(0);
   });
 });
 
