@@ -3,8 +3,9 @@
  *
  *   npm run bench -- hash  [--runs N] [--quick] [--only <contender>] [--dataset <name>]
  *   npm run bench -- clone [--runs N] [--quick] [--only <contender>] [--dataset <name>] [--fs ext4|xfs]
+ *   npm run bench -- repo  [--runs N] [--quick] [--only <contender>] [--dataset cli|library|history|diff]
  *   npm run bench -- smoke            (tiny datasets, 1 run, checks that every contender works)
-  npm run bench -- render <bench/results/….json>   (rewrite the doc section from a saved run)
+ *   npm run bench -- render <bench/results/….json>   (rewrite the doc section from a saved run)
  *
  * Prints a table, writes bench/results/<command>-<date>.json, and (full runs) rewrites the
  * command's section of docs/benchmarks.md. See docs/benchmarks.md.
@@ -15,20 +16,23 @@ import { relative, resolve } from 'node:path';
 
 import { benchClone } from './clone.js';
 import { benchHash } from './hash.js';
+import { benchRepo } from './repo.js';
 import { describeNative, machineFacts } from './machine.js';
 import type { BenchOptions, CommandOutcome } from './options.js';
 import { printReport, renderSection, updateDoc, writeJson, type BenchReport } from './report.js';
 import { runOurs } from './runner.js';
 import { hasGnuTime, installSignalHandlers, repoRoot, runCleanups } from './util.js';
 
-const USAGE = `usage: npm run bench -- <hash|clone|smoke> [options]
+const USAGE = `usage: npm run bench -- <hash|clone|repo|smoke> [options]
        npm run bench -- render <bench/results/<command>-<date>.json>
 
-  --runs N           interleaved rounds per contender (default 5; the median is reported)
+  --runs N           interleaved rounds per contender (default 5; the median is reported;
+                     repo: ×4 for CLI start-up, ×40 library snapshots, ×2 history and diff)
   --quick            datasets at 1/10 size, for smoke runs (results are indicative only)
   --scale F          dataset scale factor (overrides --quick's 0.1)
   --only S           only contenders whose name contains S (repeatable, or comma-separated)
   --dataset S        only datasets whose name contains S, e.g. 1KiB, 1MiB, 2GiB
+                     (repo: the groups cli, library-snapshot, history, diff)
   --fs ext4|xfs      clone: only this filesystem (ext4 = wherever bench/.data lives)
   --doc / --no-doc   rewrite docs/benchmarks.md (default: yes for full runs, no with --quick/--scale/--only)
   --no-json          do not write bench/results/*.json
@@ -36,8 +40,11 @@ const USAGE = `usage: npm run bench -- <hash|clone|smoke> [options]
                      default: the loader's search (dist/native/jvs.<platform>.node)
 `;
 
+type MeasureCommand = 'hash' | 'clone' | 'repo';
+const MEASURE_COMMANDS: readonly string[] = ['hash', 'clone', 'repo'] satisfies MeasureCommand[];
+
 interface Cli {
-  command: 'hash' | 'clone' | 'smoke';
+  command: MeasureCommand | 'smoke';
   opts: Omit<BenchOptions, 'log'>;
   doc: boolean | undefined;
   json: boolean;
@@ -45,8 +52,8 @@ interface Cli {
 
 function parse(argv: string[]): Cli {
   const [command, ...rest] = argv;
-  if (command !== 'hash' && command !== 'clone' && command !== 'smoke') throw new Error(USAGE);
-  const cli: Cli = { command, opts: { runs: 5, quick: false, scale: 1, only: [], dataset: [], fs: [] }, doc: undefined, json: true };
+  if (command !== 'smoke' && !MEASURE_COMMANDS.includes(command ?? '')) throw new Error(USAGE);
+  const cli: Cli = { command: command as Cli['command'], opts: { runs: 5, quick: false, scale: 1, only: [], dataset: [], fs: [] }, doc: undefined, json: true };
   let scaleGiven = false;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i] as string;
@@ -112,16 +119,18 @@ function parse(argv: string[]): Cli {
 
 const log = (m: string): void => console.error(m);
 
-async function idleRss(): Promise<string> {
+async function idleRss(command: MeasureCommand): Promise<string> {
   try {
     const { report } = await runOurs('fallback', ['noop']);
-    return `${(report.maxRssKiB / 1024).toFixed(0)} MiB (node + tsx, core not loaded): included in every "jvs" RSS figure`;
+    const where = command === 'repo' ? 'the "library" rows\' RSS' : 'every "jvs" RSS figure';
+    return `${(report.maxRssKiB / 1024).toFixed(0)} MiB (node + tsx, core not loaded): included in ${where}`;
   } catch (e) {
     return `unknown (${e instanceof Error ? e.message : String(e)})`;
   }
 }
 
-async function runCommand(command: 'hash' | 'clone', opts: BenchOptions): Promise<CommandOutcome> {
+async function runCommand(command: MeasureCommand, opts: BenchOptions): Promise<CommandOutcome> {
+  if (command === 'repo') return benchRepo(opts);
   return command === 'hash' ? benchHash(opts) : benchClone(opts);
 }
 
@@ -197,7 +206,7 @@ async function main(): Promise<number> {
   const date = new Date().toISOString();
   const machine = await machineFacts();
   const opts: BenchOptions = { ...cli.opts, log };
-  const idle = await idleRss();
+  const idle = await idleRss(cli.command);
   const outcome = await runCommand(cli.command, opts);
   machine.loadavgEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   // The module the native children actually loaded (JVS_NATIVE_LIBRARY or the loader's search).
@@ -218,6 +227,8 @@ async function main(): Promise<number> {
     datasets: outcome.datasets,
     targets: outcome.targets,
     skipped: outcome.skipped,
+    ...(outcome.legend ? { legend: outcome.legend } : {}),
+    ...(outcome.runsNote ? { runsNote: outcome.runsNote } : {}),
     durationS: (Date.now() - started) / 1000,
   };
   printReport(report);

@@ -22,4 +22,8 @@ export interface CommandOutcome {
   datasets: DatasetRun[];
   targets: TargetCheck[];
   skipped: string[];
+  /** Legend of the results table, when the default (ours in a child, baselines as processes) does not fit. */
+  legend?: string;
+  /** How the command turns --runs into rounds, when not one round per run for every contender. */
+  runsNote?: string;
 }

@@ -37,8 +37,10 @@ export interface TargetCheck {
   informational: boolean;
 }
 
+export type BenchCommand = 'hash' | 'clone' | 'repo';
+
 export interface BenchReport {
-  command: 'hash' | 'clone';
+  command: BenchCommand;
   /** The command line that produced it, as a user would type it. */
   invocation: string;
   date: string;
@@ -51,6 +53,10 @@ export interface BenchReport {
   targets: TargetCheck[];
   /** Parts not measured, and why (no XFS, native core missing, …). */
   skipped: string[];
+  /** What the columns of the results table mean, when not the hash/clone default. */
+  legend?: string;
+  /** How --runs became rounds, when the command does not run every contender --runs times. */
+  runsNote?: string;
   durationS: number;
 }
 
@@ -62,9 +68,11 @@ export function check(
   limit: number,
   measured: string,
   target: string,
+  /** Default: rows of contenders other than the native core are informational. */
+  informational = !contender.includes('native'),
 ): TargetCheck {
   const pass = Number.isFinite(value) && (cmp === '<=' ? value <= limit : value >= limit);
-  return { workload, contender, value, cmp, limit, pass, measured, target, informational: !contender.includes('native') };
+  return { workload, contender, value, cmp, limit, pass, measured, target, informational };
 }
 
 // ---- tables ---------------------------------------------------------------------------------
@@ -84,7 +92,19 @@ function mib(kib: number | undefined): string {
   return kib === undefined ? '–' : `${(kib / 1024).toFixed(0)} MiB`;
 }
 
-export function resultsTable(runs: DatasetRun[]): string {
+/** The default legend of the results table (hash, clone: ours runs inside a child process). */
+function defaultLegend(runs: DatasetRun[]): string {
+  const baselines = [...new Set(runs.map((d) => `${d.dataset.label} (${d.fs}): \`${d.baseline ?? '–'}\``))];
+  return (
+    'median/min/max: the operation (ours: inside the child, from the call to its resolution; baselines: the whole process). ' +
+    'process: whole child process (node start, module load, operation). CPU: user+sys of the process tree (GNU time, median). ' +
+    "peak RSS: ours = the child's maxRSS (includes node + tsx), baselines = largest process of the tree. " +
+    'vs baseline: ours median / baseline median (in parentheses: the median of per-round ratios, the noise-robust one); the baseline is ' +
+    `${baselines.join(', ')}.`
+  );
+}
+
+export function resultsTable(runs: DatasetRun[], legend = defaultLegend(runs)): string {
   const rows: string[][] = [];
   for (const d of runs) {
     for (const r of d.results) {
@@ -99,23 +119,14 @@ export function resultsTable(runs: DatasetRun[]): string {
         fmtMs(t.max),
         t.n > 0 && d.dataset.bytes >= 64 * 2 ** 20 ? gbps(d.dataset.bytes, t.median) : '–',
         t.n > 0 && d.dataset.files >= 100 ? `${((t.median * 1000) / d.dataset.files).toFixed(1)} µs` : '–',
-        r.kind === 'ours' && t.n > 0 ? fmtMs(r.procTime.median) : '',
+        r.kind === 'ours' && r.procTime.n > 0 ? fmtMs(r.procTime.median) : '',
         r.cpu ? fmtMs(r.cpu.median) : '–',
         mib(r.peakRssKiB),
         ratio ? `${ratio.ratio.toFixed(2)} (${ratio.paired.toFixed(2)})` : '',
       ]);
     }
   }
-  const baselines = [...new Set(runs.map((d) => `${d.dataset.label} (${d.fs}): \`${d.baseline ?? '–'}\``))];
-  return [
-    table(['dataset', 'fs', 'contender', 'median', 'min', 'max', 'rate', 'per file', 'process', 'CPU', 'peak RSS', 'vs baseline'], rows),
-    '',
-    'median/min/max: the operation (ours: inside the child, from the call to its resolution; baselines: the whole process). ' +
-      'process: whole child process (node start, module load, operation). CPU: user+sys of the process tree (GNU time, median). ' +
-      'peak RSS: ours = the child\'s maxRSS (includes node + tsx), baselines = largest process of the tree. ' +
-      'vs baseline: ours median / baseline median (in parentheses: the median of per-round ratios, the noise-robust one); the baseline is ' +
-      `${baselines.join(', ')}.`,
-  ].join('\n');
+  return [table(['dataset', 'fs', 'contender', 'median', 'min', 'max', 'rate', 'per file', 'process', 'CPU', 'peak RSS', 'vs baseline'], rows), '', legend].join('\n');
 }
 
 export function targetsTable(targets: TargetCheck[]): string {
@@ -143,7 +154,7 @@ function machineLine(m: MachineFacts, runs: DatasetRun[] = []): string {
 
 export function renderSection(r: BenchReport, resultFile: string): string {
   const lines: string[] = [];
-  lines.push(`Run: \`${r.invocation}\` — ${r.date}, git ${r.machine.git}, ${r.runs} interleaved runs per contender${r.quick ? ' (QUICK: datasets at 1/10)' : ''}, ${Math.round(r.durationS)} s in total.`);
+  lines.push(`Run: \`${r.invocation}\` — ${r.date}, git ${r.machine.git}, ${r.runs} interleaved runs per contender${r.runsNote ? ` (${r.runsNote})` : ''}${r.quick ? ' (QUICK: datasets at 1/10)' : ''}, ${Math.round(r.durationS)} s in total.`);
   lines.push('');
   lines.push(`Machine: ${machineLine(r.machine, r.datasets)}.`);
   lines.push(r.machine.nativeModule ? `Native core: ${r.machine.nativeModule}.` : 'Native core: did not run (see the failures below): fallback and baselines only.');
@@ -156,7 +167,7 @@ export function renderSection(r: BenchReport, resultFile: string): string {
   lines.push('');
   lines.push(targetsTable(r.targets));
   lines.push('');
-  lines.push(resultsTable(r.datasets));
+  lines.push(resultsTable(r.datasets, r.legend));
   const notes = r.datasets.flatMap((d) => d.notes.map((n) => `${d.dataset.label} (${d.fs}): ${n}`));
   if (notes.length > 0) {
     lines.push('');
@@ -172,7 +183,7 @@ export function printReport(r: BenchReport): void {
   for (const [k, v] of Object.entries(r.reference)) if (typeof v === 'string') console.log(`${k}: ${v}`);
   for (const s of r.skipped) console.log(`not measured: ${s}`);
   console.log('');
-  console.log(resultsTable(r.datasets));
+  console.log(resultsTable(r.datasets, r.legend));
   console.log('');
   console.log(targetsTable(r.targets));
   for (const d of r.datasets) for (const n of d.notes) console.log(`note: ${d.dataset.label} (${d.fs}): ${n}`);

@@ -5,12 +5,17 @@
  *   node --import tsx bench/run-one.ts hash <dir>
  *   node --import tsx bench/run-one.ts clone <src> <dst> <engine>
  *   node --import tsx bench/run-one.ts noop
+ *   node --import tsx bench/run-one.ts snapshot <repo>                  (one library snapshot of main)
+ *   node --import tsx bench/run-one.ts snapshot-loop <repo> <scratch> <iterations> <warmup>
+ *   node --import tsx bench/run-one.ts diff-loop <repo> <from> <to> <listA> <listB> <iterations> <warmup>
  *
  * The core is loaded before the clock starts; `ms` is the time from just before the call to its
- * resolution. Prints one JSON line (ChildReport) on stdout; exit status 1 on failure.
+ * resolution. The loops (repo-child.ts) time many iterations in this one process and report them
+ * in `result.results`. Prints one JSON line (ChildReport) on stdout; exit status 1 on failure.
  */
 import { cloneTree, coreInfo, payloadRootHash } from '../src/index.js';
 import type { EngineName } from '../src/index.js';
+import { diffLoop, snapshotLoop, snapshotOnce } from './repo-child.js';
 
 export interface ChildReport {
   ok: boolean;
@@ -59,6 +64,18 @@ async function main(): Promise<ChildReport> {
         hardlinksSplit: r.hardlinksSplit.length,
         degraded: r.degraded,
       };
+    } else if (op === 'snapshot') {
+      const [root] = args;
+      if (!root) throw new Error('usage: snapshot <repo>');
+      Object.assign(report, await snapshotOnce(root));
+    } else if (op === 'snapshot-loop') {
+      const [root, scratch, iterations, warmup] = args;
+      if (!root || !scratch) throw new Error('usage: snapshot-loop <repo> <scratch> <iterations> <warmup>');
+      report.result = await snapshotLoop(root, scratch, Number(iterations), Number(warmup));
+    } else if (op === 'diff-loop') {
+      const [root, from, to, listA, listB, iterations, warmup] = args;
+      if (!root || !from || !to || !listA || !listB) throw new Error('usage: diff-loop <repo> <from> <to> <listA> <listB> <iterations> <warmup>');
+      report.result = await diffLoop(root, from, to, listA, listB, Number(iterations), Number(warmup));
     } else {
       throw new Error(`unknown op ${String(op)}`);
     }

@@ -8,15 +8,15 @@ import { loadavg } from 'node:os';
 
 import type { ChildReport } from './run-one.js';
 import { pairedRatio, summarize, type Summary } from './stats.js';
-import { timed, type TimedResult } from './util.js';
+import { timed, type ExecOptions, type ExecResult, type TimedResult } from './util.js';
 
 export type Variant = 'native' | 'fallback';
 
 export interface Sample {
   /** The measured time, ms: the operation inside the child for ours, the whole process for baselines. */
   ms: number;
-  /** Whole-process wall time (spawn → exit), ms. */
-  procMs: number;
+  /** Whole-process wall time (spawn → exit), ms; absent for runs inside a longer-lived process. */
+  procMs?: number;
   /** User + system CPU time of the process tree, ms (GNU time). */
   cpuMs?: number;
   /** Peak RSS, KiB: the child's own maxRSS for ours, GNU time's %M for baselines. */
@@ -118,8 +118,8 @@ export async function runInterleaved(contenders: Contender[], opts: LoopOptions)
         pushed = true;
         opts.log(
           `  [${round + 1}/${opts.runs}] ${c.name.padEnd(22)} ${fmtMs(s.ms).padStart(9)}` +
-            `  (process ${fmtMs(s.procMs)}${s.rssKiB !== undefined ? `, RSS ${(s.rssKiB / 1024).toFixed(0)} MiB` : ''}` +
-            `, prep ${fmtMs(prepMs)})`,
+            `  (${s.procMs !== undefined ? `process ${fmtMs(s.procMs)}, ` : ''}${s.rssKiB !== undefined ? `RSS ${(s.rssKiB / 1024).toFixed(0)} MiB, ` : ''}` +
+            `prep ${fmtMs(prepMs)})`,
         );
         await c.after?.(sample);
       } catch (e) {
@@ -133,7 +133,7 @@ export async function runInterleaved(contenders: Contender[], opts: LoopOptions)
   for (const r of results) {
     const ok = r.samples.filter((s): s is Sample => s !== undefined);
     r.time = summarize(ok.map((s) => s.ms));
-    r.procTime = summarize(ok.map((s) => s.procMs));
+    r.procTime = summarize(ok.flatMap((s) => (s.procMs === undefined ? [] : [s.procMs])));
     const cpu = ok.flatMap((s) => (s.cpuMs === undefined ? [] : [s.cpuMs]));
     if (cpu.length > 0) r.cpu = summarize(cpu);
     const rss = ok.flatMap((s) => (s.rssKiB === undefined ? [] : [s.rssKiB]));
@@ -202,20 +202,28 @@ export function oursContender(
 export function commandContender(
   name: string,
   argv: () => string[],
-  hooks: Pick<Contender, 'prepare' | 'after'> = {},
+  hooks: Pick<Contender, 'prepare' | 'after'> & {
+    /** `ours` for our own CLI (default: a baseline). */
+    kind?: Contender['kind'];
+    /** Working directory and environment of the command. */
+    exec?: ExecOptions;
+    /** Throws when the command's output shows it did not do its job. */
+    check?: (r: ExecResult) => void;
+  } = {},
 ): Contender {
   return {
     name,
-    kind: 'baseline',
+    kind: hooks.kind ?? 'baseline',
     ...(hooks.prepare ? { prepare: hooks.prepare } : {}),
     ...(hooks.after ? { after: hooks.after } : {}),
     run: async () => {
       const [cmd, ...args] = argv();
       if (!cmd) throw new Error('empty command');
-      const r = await timed(cmd, args);
+      const r = await timed(cmd, args, hooks.exec);
       if (r.code !== 0) {
         throw new Error(`${name} failed (${r.signal ?? `exit ${String(r.code)}`}): ${r.stderr.trim().slice(-1000)}`);
       }
+      hooks.check?.(r);
       return {
         ms: r.wallMs,
         procMs: r.wallMs,
