@@ -2,14 +2,13 @@
  * Snapshot descriptors `.jvs/descriptors/<ID>.json` (CONTRACT §3.5) and their checksum (§3.6).
  * The only module that reads or writes them.
  */
-import { readFile } from 'node:fs/promises';
 
 import { canonicalHash } from '../encoding/canonical.js';
 import { encodeJson, type JsonValue } from '../encoding/json.js';
 import { normalizeTimestamp } from '../encoding/timestamp.js';
 import { JvsError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
-import { goPathError } from '../fs/go-errors.js';
+import { readFormatFile } from './read.js';
 
 export interface Compression {
   type: string;
@@ -177,21 +176,8 @@ export async function writeDescriptor(path: string, d: Descriptor): Promise<void
  * Reads and parses a descriptor. A missing file is E_NOT_FOUND; bad JSON or wrong types are
  * `E_DESCRIPTOR_CORRUPT: parse descriptor: <err>`.
  */
-export async function readDescriptor(path: string): Promise<Descriptor> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as { code?: string }).code === 'ENOENT' ? 'E_NOT_FOUND' : 'E_IO';
-    throw new JvsError(code, goPathError('open', path, e), { cause: e });
-  }
-  try {
-    return parseDescriptor(text);
-  } catch (e) {
-    throw new JvsError('E_DESCRIPTOR_CORRUPT', `E_DESCRIPTOR_CORRUPT: parse descriptor: ${e instanceof Error ? e.message : String(e)}`, {
-      cause: e,
-    });
-  }
+export function readDescriptor(path: string): Promise<Descriptor> {
+  return readFormatFile(path, parseDescriptor, (detail, cause) => new JvsError('E_DESCRIPTOR_CORRUPT', `E_DESCRIPTOR_CORRUPT: parse descriptor: ${detail}`, { cause }));
 }
 
 /** Whether the stored checksum matches the recomputation. */

@@ -3,12 +3,11 @@
  * order, empty ids left out, unknown fields dropped on rewrite (as v8.2 does). Rewritten only
  * under the worktree lock.
  */
-import { readFile } from 'node:fs/promises';
 
 import { encodeJson } from '../encoding/json.js';
 import { JvsError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
-import { goPathError } from '../fs/go-errors.js';
+import { readFormatFile } from './read.js';
 
 export interface WorktreeConfig {
   name: string;
@@ -53,19 +52,8 @@ export function encodeWorktreeConfig(c: WorktreeConfig): string {
 }
 
 /** Reads a config; missing → E_NOT_FOUND, unreadable or invalid → E_IO. */
-export async function readWorktreeConfig(path: string): Promise<WorktreeConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as { code?: string }).code === 'ENOENT' ? 'E_NOT_FOUND' : 'E_IO';
-    throw new JvsError(code, goPathError('open', path, e), { cause: e });
-  }
-  try {
-    return parseWorktreeConfig(text);
-  } catch (e) {
-    throw new JvsError('E_IO', `parse worktree config: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
+export function readWorktreeConfig(path: string): Promise<WorktreeConfig> {
+  return readFormatFile(path, parseWorktreeConfig, (detail, cause) => new JvsError('E_IO', `parse worktree config: ${detail}`, { cause }));
 }
 
 export async function writeWorktreeConfig(path: string, c: WorktreeConfig): Promise<void> {
