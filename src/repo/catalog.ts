@@ -142,7 +142,7 @@ function settled(h: CacheHeader, m: { snapshots: bigint; descriptors: bigint }):
 }
 
 /** Checks every snapshot directory against the cache, reading only new or changed descriptors. */
-async function validate(layout: RepoLayout, cache: Map<string, CachedEntry>): Promise<{ entries: CachedEntry[]; unloadable: Catalog['unloadable']; changed: boolean }> {
+async function validate(layout: RepoLayout, cache: Map<string, CachedEntry>): Promise<{ entries: CachedEntry[]; unloadable: Catalog['unloadable'] }> {
   const ids = await snapshotDirs(layout);
   const entries: CachedEntry[] = [];
   const unloadable: Catalog['unloadable'] = [];
@@ -171,7 +171,7 @@ async function validate(layout: RepoLayout, cache: Map<string, CachedEntry>): Pr
       else unloadable.push({ id: b.id, error: r.reason instanceof JvsError ? r.reason : new JvsError('E_IO', String(r.reason)) });
     });
   }
-  return { entries, unloadable, changed: toRead.length > 0 || entries.length !== cache.size };
+  return { entries, unloadable };
 }
 
 export async function listSnapshots(layout: RepoLayout): Promise<Catalog> {
@@ -184,10 +184,11 @@ export async function listSnapshots(layout: RepoLayout): Promise<Catalog> {
   } else {
     const checked = await validate(layout, cache.entries);
     ({ entries, unloadable } = checked);
-    // Only a cache describing directories that did not change while it was built is stored
-    // with their mtimes; best effort (a read-only repository still lists).
+    // Rewritten whenever the fast path was not taken (entries changed, or the header was not
+    // yet settled: rewriting it later is what lets it become trusted), but only when the
+    // directories held still while it was built; best effort (a read-only repository still lists).
     const after = dirMtimes(layout);
-    if (before && after && after.snapshots === before.snapshots && after.descriptors === before.descriptors && (checked.changed || !cache.header || cache.header.unloadable !== unloadable.length)) {
+    if (before && after && after.snapshots === before.snapshots && after.descriptors === before.descriptors) {
       const header: CacheHeader = {
         snapshots_mtime_ns: before.snapshots.toString(),
         descriptors_mtime_ns: before.descriptors.toString(),

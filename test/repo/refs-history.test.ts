@@ -118,3 +118,19 @@ describe('the catalog cache', () => {
     await expect(r.createWorktree('w', { from: 'aaaa' })).rejects.toMatchObject({ code: 'E_DESCRIPTOR_CORRUPT' });
   });
 });
+
+describe('the catalog cache settles', () => {
+  it('becomes trusted once the directories are older than the settle time, even if listed right after a change', async () => {
+    const { repo: r, root: rr } = await freshRepo(tmp, 'settle');
+    await r.snapshot({ worktree: 'main' });
+    await listSnapshots(r.layout); // within 2 s of the change: written, not yet trustworthy
+    // Age the directories instead of sleeping: move their mtimes 10 s into the past.
+    const past = BigInt(Date.now() - 10_000) * 1_000_000n;
+    setTimeNs(join(rr, '.jvs/snapshots'), past);
+    setTimeNs(join(rr, '.jvs/descriptors'), past);
+    await listSnapshots(r.layout); // revalidates once and rewrites the header
+    const header = JSON.parse((await readFile(join(rr, '.jvs/ext/catalog.jsonl'), 'utf8')).split('\n')[0]!) as { written_ns: string; descriptors_mtime_ns: string };
+    expect(BigInt(header.descriptors_mtime_ns)).toBe(past);
+    expect(BigInt(header.written_ns) - past).toBeGreaterThanOrEqual(2_000_000_000n);
+  });
+});
