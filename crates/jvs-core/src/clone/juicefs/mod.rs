@@ -56,6 +56,14 @@ enum Failure {
     Failed(String),
 }
 
+/// A protocol clone can be cancelled by someone else: JuiceFS cancels an operation when any
+/// duplicate of its control fd is closed, and a child forked by any thread of this process
+/// closes its copy at exec (O_CLOEXEC cannot prevent that) — an agent spawning a tool while a
+/// snapshot runs, or tests running in parallel. The server discards a cancelled clone's
+/// detached tree, so a clone that failed with EIO (what a foreign cancel reports) is sent
+/// again, this many times in all, before falling back to copying.
+const PROTOCOL_ATTEMPTS: usize = 3;
+
 pub(crate) fn clone(src: &Path, dst: &Path, plan: &Plan, ctx: &Ctx) -> Result<CloneReport> {
     let src_c = fs::canonicalize(src).map_err(|e| Error::io("stat", path_bytes(src), &e))?;
     let parent = parent_of(dst);
@@ -69,7 +77,19 @@ pub(crate) fn clone(src: &Path, dst: &Path, plan: &Plan, ctx: &Ctx) -> Result<Cl
     ctx.begin(Phase::Clone, plan.total_entries(), plan.bytes);
 
     let why_not = match Session::prepare(&mount, &src_c, &parent_c, name) {
-        Ok(session) => return settle(session.run(ctx), src, dst, plan, ctx, None),
+        Ok(session) => {
+            let mut result = session.run(ctx);
+            for _ in 1..PROTOCOL_ATTEMPTS {
+                match &result {
+                    Err(Failure::Failed(reason)) if reason == "EIO" && !ctx.is_cancelled() => {
+                        remove_tree(dst);
+                        result = Session::prepare(&mount, &src_c, &parent_c, name).map_err(Failure::Failed).and_then(|s| s.run(ctx));
+                    }
+                    _ => break,
+                }
+            }
+            return settle(result, src, dst, plan, ctx, None);
+        }
         Err(why) => why,
     };
     match mount::cli() {
