@@ -2,7 +2,7 @@
  * Decoder of the packed bulk results of the Rust binding. The encoder is
  * crates/jvs-napi/src/codec.rs; the two change together.
  */
-import type { EntryKind, HashRecord, WalkEntry } from './types.js';
+import type { EntryKind, HashRecord, KnownHash, WalkEntry } from './types.js';
 
 const KINDS: readonly EntryKind[] = ['dir', 'file', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev'];
 const RECORD_KINDS: readonly HashRecord['kind'][] = ['dir', 'file', 'symlink'];
@@ -87,4 +87,17 @@ export function decodeRecords(buf: Buffer): HashRecord[] {
     out.push(rec);
   }
   return out;
+}
+
+/** Known hashes for the binding: path_len u32, path, size u64, hash [32] (codec.rs decode_known). */
+export function encodeKnown(known: readonly KnownHash[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const k of known) {
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(k.path.length, 0);
+    const size = Buffer.alloc(8);
+    size.writeBigUInt64LE(BigInt(k.size), 0);
+    parts.push(head, k.path, size, Buffer.from(k.hash, 'hex'));
+  }
+  return Buffer.concat(parts);
 }

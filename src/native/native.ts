@@ -4,7 +4,7 @@
  * (created here, on the JS thread, so their stacks show the caller).
  */
 import { JvsCoreError } from './errors.js';
-import { decodeEntries, decodeRecords } from './codec.js';
+import { decodeEntries, decodeRecords, encodeKnown } from './codec.js';
 import type {
   CloneOptions,
   CloneReport,
@@ -23,7 +23,7 @@ export interface Binding {
   coreVersion(): string;
   CancelToken: new () => CancelToken;
   walk(root: string, token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
-  hashTree(root: string, wantRecords: boolean, token: CancelToken, onProgress?: ProgressFn | null): Promise<RawHash | Failure>;
+  hashTree(root: string, wantRecords: boolean, known: Buffer | null, token: CancelToken, onProgress?: ProgressFn | null): Promise<RawHash | Failure>;
   hashPaths(root: string, paths: Buffer[], token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
   cloneTree(
     src: string,
@@ -131,7 +131,8 @@ export function createNativeCore(binding: Binding): NativeCore {
     },
 
     async hashTree(root, opts?: HashOptions): Promise<HashResult> {
-      const raw = await call(binding, opts, (t) => binding.hashTree(root, opts?.records === true, t, opts?.onProgress ?? null));
+      const known = opts?.known && opts.known.length > 0 ? encodeKnown(opts.known) : null;
+      const raw = await call(binding, opts, (t) => binding.hashTree(root, opts?.records === true, known, t, opts?.onProgress ?? null));
       const result: HashResult = { rootHash: raw.rootHash, count: raw.count, bytes: raw.bytes };
       if (raw.records) result.records = decodeRecords(raw.records);
       return result;

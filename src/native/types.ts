@@ -119,9 +119,22 @@ export interface CommonOptions {
   signal?: AbortSignal;
 }
 
+/** A content hash the caller already knows (from a stat cache) for the file at `path`. */
+export interface KnownHash {
+  path: Buffer;
+  size: number;
+  /** Lower-case hex SHA-256. */
+  hash: string;
+}
+
 export interface HashOptions extends CommonOptions {
   /** Return the per-entry records (for the manifest). Default false. */
   records?: boolean;
+  /**
+   * Files whose content hash is known: a file at one of these paths whose walked size equals
+   * the given size is not read. The caller vouches that its content is unchanged.
+   */
+  known?: readonly KnownHash[];
 }
 
 export interface CloneOptions extends CommonOptions {

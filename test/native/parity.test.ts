@@ -115,6 +115,23 @@ describe.each(Object.entries(TREES))('%s', (_name, build) => {
   });
 });
 
+describe('known hashes', () => {
+  it('both sides take a known hash instead of reading the file, and only when the size matches', async () => {
+    const dir = await tree(buildContractVectorTree);
+    const wrong = 'ab'.repeat(32);
+    const known = [
+      { path: Buffer.from('a.txt'), size: 5, hash: wrong },
+      { path: Buffer.from('sub/b.txt'), size: 999, hash: wrong },
+    ];
+    const n = await native.hashTree(dir, { records: true, known });
+    const f = await fallback.hashTree(dir, { records: true, known });
+    expect(f.rootHash).toBe(n.rootHash);
+    expect(n.rootHash).not.toBe((await native.hashTree(dir)).rootHash);
+    expect(n.records!.find((r) => r.path.toString() === 'a.txt')!.hash).toBe(wrong);
+    expect(n.records!.find((r) => r.path.toString() === 'sub/b.txt')!.hash).not.toBe(wrong);
+  });
+});
+
 describe('hashPaths', () => {
   it('gives the records the tree hash gives, on both sides', async () => {
     const dir = await tree(buildAwkwardNamesTree);

@@ -5,6 +5,7 @@
 //! of the concatenation. Per-file hashing runs in parallel on the core's pool; only the sorted
 //! assembly is order-sensitive. The records are returned: they become the snapshot manifest.
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -97,14 +98,23 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
 }
 
+/// Content hashes the caller already knows (from a stat cache), by path: a file whose walked
+/// size equals the known size is not read. The caller vouches that the content is unchanged.
+pub type Known = HashMap<Vec<u8>, (u64, [u8; 32])>;
+
 /// Walks `root` and hashes it.
 pub fn hash_tree(root: &Path, ctx: &Ctx) -> Result<HashReport> {
+    hash_tree_known(root, &Known::new(), ctx)
+}
+
+/// Walks `root` and hashes it, taking the hashes of `known` files instead of reading them.
+pub fn hash_tree_known(root: &Path, known: &Known, ctx: &Ctx) -> Result<HashReport> {
     let entries = walk(root, ctx)?;
-    hash_entries(root, &entries, ctx)
+    hash_entries(root, &entries, known, ctx)
 }
 
 /// Hashes already-walked entries of `root` (as returned by [`walk`]).
-pub fn hash_entries(root: &Path, entries: &[Entry], ctx: &Ctx) -> Result<HashReport> {
+pub fn hash_entries(root: &Path, entries: &[Entry], known: &Known, ctx: &Ctx) -> Result<HashReport> {
     let included: Vec<&Entry> = entries.iter().filter(|e| e.name() != READY_NAME).collect();
     // Special files are never opened: reject before any work, first in path order.
     if let Some(e) = included.iter().find(|e| e.kind.is_special()) {
@@ -116,7 +126,14 @@ pub fn hash_entries(root: &Path, entries: &[Entry], ctx: &Ctx) -> Result<HashRep
     let records: Vec<Record> = pool::cpu().install(|| {
         included
             .par_iter()
-            .map_init(|| vec![0u8; BUF_SIZE], |buf, e| record_for(root, e, buf, ctx))
+            .map_init(|| vec![0u8; BUF_SIZE], |buf, e| match known.get(&e.path) {
+                Some(&(size, hash)) if e.kind == Kind::File && size == e.size => {
+                    ctx.add_entries(1);
+                    ctx.add_bytes(size);
+                    Ok(Record { kind: RecordKind::File, path: e.path.clone(), perm: e.perm(), size, hash, target: None })
+                }
+                _ => record_for(root, e, buf, ctx),
+            })
             .collect::<Result<Vec<_>>>()
     })?;
     Ok(assemble(records))

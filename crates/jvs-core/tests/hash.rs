@@ -213,3 +213,20 @@ fn hash_paths_gives_the_same_records_as_the_tree() {
     let special = jvs_core::hash::hash_paths(t.path(), &[b"pipe".to_vec()], &Ctx::new()).unwrap_err();
     assert_eq!(special.code, Code::UnsupportedFile);
 }
+
+#[test]
+fn known_hashes_are_taken_without_reading_when_the_size_matches() {
+    let t = tempfile::tempdir().unwrap();
+    contract_tree(t.path());
+    let plain = hash_tree(t.path(), &Ctx::new()).unwrap();
+    let mut known = jvs_core::hash::Known::new();
+    // A deliberately wrong hash proves the file was not read; a size mismatch is ignored.
+    known.insert(b"a.txt".to_vec(), (5, [7u8; 32]));
+    known.insert(b"sub/b.txt".to_vec(), (999, [9u8; 32]));
+    let r = jvs_core::hash::hash_tree_known(t.path(), &known, &Ctx::new()).unwrap();
+    let a = r.records.iter().find(|x| x.path == b"a.txt").unwrap();
+    assert_eq!(a.hash, [7u8; 32]);
+    let b = r.records.iter().find(|x| x.path == b"sub/b.txt").unwrap();
+    assert_eq!(Some(b), plain.records.iter().find(|x| x.path == b"sub/b.txt"));
+    assert_ne!(r.root_hash, plain.root_hash);
+}

@@ -5,9 +5,10 @@
 //! nlink u64, path_len u32, path bytes, target_len u32 (u32::MAX = no target), target bytes.
 //! Hash record: kind u8, perm u32, size u64, hash [32], path_len u32, path bytes, target_len u32
 //! (u32::MAX = no target), target bytes.
+//! Known hashes (input): path_len u32, path bytes, size u64, hash [32].
 //! Kind codes: dir 0, file 1, symlink 2, fifo 3, socket 4, chardev 5, blockdev 6.
 
-use jvs_core::hash::{Record, RecordKind};
+use jvs_core::hash::{Known, Record, RecordKind};
 use jvs_core::walk::{Entry, Kind};
 
 fn kind_code(k: Kind) -> u8 {
@@ -66,4 +67,19 @@ pub fn encode_records(records: &[Record]) -> Vec<u8> {
         put_target(&mut out, r.target.as_deref());
     }
     out
+}
+
+/// Decodes known hashes; a malformed buffer yields what was decoded before the fault (the
+/// caller only loses speed: unknown files are read).
+pub fn decode_known(buf: &[u8]) -> Known {
+    let mut known = Known::new();
+    let mut off = 0usize;
+    let u32_at = |o: usize| buf.get(o..o + 4).map(|b| u32::from_le_bytes(b.try_into().unwrap()) as usize);
+    while let Some(len) = u32_at(off) {
+        let (p, s, h) = (off + 4, off + 4 + len, off + 12 + len);
+        let (Some(path), Some(size), Some(hash)) = (buf.get(p..s), buf.get(s..s + 8), buf.get(h..h + 32)) else { break };
+        known.insert(path.to_vec(), (u64::from_le_bytes(size.try_into().unwrap()), hash.try_into().unwrap()));
+        off = h + 32;
+    }
+    known
 }

@@ -100,18 +100,21 @@ pub fn walk<'env>(env: &'env Env, root: String, token: &CancelToken, on_progress
     })
 }
 
-/// The payload root hash of `root` (CONTRACT §4).
+/// The payload root hash of `root` (CONTRACT §4); `known` (packed, src/codec.rs) gives content
+/// hashes to take instead of reading those files.
 #[napi(ts_return_type = "Promise<HashOutput | CoreFailure>")]
 pub fn hash_tree<'env>(
     env: &'env Env,
     root: String,
     want_records: bool,
+    known: Option<Buffer>,
     token: &CancelToken,
     on_progress: Option<ProgressFn>,
 ) -> Result<Object<'env>> {
     let root = PathBuf::from(root);
+    let known = known.map(|b| codec::decode_known(&b)).unwrap_or_default();
     spawn_op(env, token.ctx.clone(), on_progress, move |ctx| {
-        jvs_core::hash::hash_tree(&root, ctx).map(|r| HashOutput {
+        jvs_core::hash::hash_tree_known(&root, &known, ctx).map(|r| HashOutput {
             root_hash: jvs_core::hash::hex(&r.root_hash),
             count: r.records.len() as u32,
             bytes: r.bytes as f64,
