@@ -10,7 +10,7 @@ import { chmod, lstat, mkdir, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path';
 
 import { crashPoint } from '../crash.js';
-import { nowTimestamp } from '../encoding/timestamp.js';
+import { nowNs, nowTimestamp } from '../encoding/timestamp.js';
 import { CORE_TO_STORED, STORED_TO_CORE, type StoredEngine } from '../engine/select.js';
 import { JvsError } from '../errors.js';
 import { fsyncDir } from '../fs/atomic.js';
@@ -18,7 +18,8 @@ import { sealDescriptor, writeDescriptor, type Descriptor } from '../formats/des
 import { READY, writeIntent, writeReady } from '../formats/markers.js';
 import { writeMeta } from '../formats/meta.js';
 import { dropManifest, writeManifest } from '../manifest/store.js';
-import { getCore, isCoreError, type CloneReport, type HashRecord, type Progress } from '../native/index.js';
+import { getCore, isCoreError, type CloneReport, type HashRecord, type Progress, type WalkEntry } from '../native/index.js';
+import { freshCache, knownHashes, pathKey, type StatCache } from '../statcache/cache.js';
 import { compressTree, type CompressOutcome } from '../compress/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { pathExists } from '../fs/exists.js';
@@ -41,6 +42,11 @@ export interface SnapshotRequest {
   /** The current head: the new snapshot's parent. */
   parentId?: string;
   kind: 'normal' | 'safety';
+  /**
+   * The worktree's stat cache (full snapshots): files whose stat it vouches for and that did
+   * not change while they were cloned are not read again (§3.4 step 7, issue 4).
+   */
+  statCache?: StatCache;
   /** gzip level of our compressed layout (1, 6 or 9); absent or 0 = not compressed (§3.9). */
   compress?: number;
   onProgress?: (p: Progress) => void;
@@ -57,6 +63,8 @@ export interface SnapshotOutcome {
   records: HashRecord[];
   /** What step 8 did, when compression was requested: files compressed, or the name collision. */
   compression?: CompressOutcome;
+  /** The refreshed stat cache of the source (full snapshots), for the caller to save. */
+  statCache?: StatCache;
 }
 
 /** The named steps, in order; tests crash at each (JVS_CRASH_AT=snapshot:<step>). */
@@ -82,7 +90,7 @@ async function newSnapshotId(layout: RepoLayout): Promise<string> {
 }
 
 /** Rejects special files before anything is written (§3.4 step 2). */
-async function checkSource(payload: string, paths: readonly string[] | undefined): Promise<void> {
+async function checkSource(payload: string, paths: readonly string[] | undefined): Promise<WalkEntry[]> {
   const entries = await getCore().walk(payload);
   const scope = paths?.includes('.') ? undefined : paths;
   for (const e of entries) {
@@ -92,6 +100,7 @@ async function checkSource(payload: string, paths: readonly string[] | undefined
     const word = e.kind === 'fifo' || e.kind === 'socket' ? e.kind : 'device';
     throw new JvsError('E_UNSUPPORTED_FILE', `E_UNSUPPORTED_FILE: unsupported file type (${word}): ${rel}`);
   }
+  return entries;
 }
 
 /** Merges clone reports of a partial snapshot into one. */
@@ -168,7 +177,9 @@ function degradationOf(req: SnapshotRequest, report: CloneReport): Degradation |
  * `onPublished`) and the audit log are the caller's, so safety snapshots can leave the head.
  */
 export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): Promise<SnapshotOutcome> {
-  await checkSource(req.payload, req.paths);
+  // When the stats below were taken: the reference point of the racily-clean rule.
+  const takenNs = nowNs();
+  const before = await checkSource(req.payload, req.paths);
   const id = await newSnapshotId(layout);
   const tmp = layout.snapshotTmp(id);
   let published = false;
@@ -183,7 +194,12 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     await getCore().syncTree(tmp);
     crashPoint('snapshot:synced');
 
-    const hashed = await getCore().hashTree(tmp, { records: true });
+    // A file whose stat the cache vouches for, identical before and after its clone, holds
+    // the cached content in the clone too: its hash is taken instead of reading it.
+    const full = !req.paths || req.paths.includes('.');
+    const after = full && req.statCache ? await getCore().walk(req.payload) : undefined;
+    const known = after && req.statCache ? knownHashes(req.statCache, before, after) : [];
+    const hashed = await getCore().hashTree(tmp, { records: true, known });
     const records = hashed.records ?? [];
     await writeManifest(layout, id, records, hashed.rootHash);
     crashPoint('snapshot:hashed');
@@ -234,6 +250,10 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     crashPoint('snapshot:head');
     await unlink(layout.intent(id));
     const outcome: SnapshotOutcome = { descriptor, records };
+    if (after) {
+      const hashes = new Map(records.filter((r) => r.kind === 'file').map((r) => [pathKey(r.path), r.hash]));
+      outcome.statCache = freshCache(takenNs, before, after, hashes);
+    }
     if (degraded) outcome.degraded = degraded;
     if (compression) outcome.compression = compression;
     return outcome;

@@ -14,6 +14,7 @@ import type { Repository } from '../repo/repository.js';
 import { createSnapshot, type Degradation } from './create.js';
 import { validatePartialPaths } from './paths.js';
 import { resumeRestore } from '../restore/restore.js';
+import { loadStatCache, saveStatCache } from '../statcache/cache.js';
 
 export interface SnapshotOptions {
   /** The worktree to snapshot (the CLI passes the worktree of the current directory). */
@@ -87,11 +88,14 @@ export async function snapshot(repo: Repository, opts: SnapshotOptions): Promise
       kind: 'normal',
       ...(opts.compress ? { compress: opts.compress } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(paths ? {} : { statCache: await loadStatCache(repo.layout, opts.worktree) }),
       onPublished: async (d) => {
         await writeWorktreeConfig(repo.layout.worktreeConfig(opts.worktree), { ...cfg, head_snapshot_id: d.snapshot_id, latest_snapshot_id: d.snapshot_id });
       },
     });
     const d = outcome.descriptor;
+    // The cache only speeds later snapshots up: failing to save it fails nothing.
+    if (outcome.statCache) await saveStatCache(repo.layout, opts.worktree, outcome.statCache).catch(() => undefined);
     // [compress hook] Step 8's outcome: the count for `compressed <n> files`, or why not (§3.9).
     const c = outcome.compression;
     if (c && 'collision' in c) repo.warn(`compression skipped: name collision at ${c.collision}`);

@@ -1,0 +1,158 @@
+/**
+ * The stat cache must change speed, never results (issue 4): every case that could fool a
+ * stat-based cache still yields snapshots that describe exactly what was on disk.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmod, link, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { Repository } from '../../src/index.js';
+import { getCore, type WalkEntry } from '../../src/native/index.js';
+import { knownHashes, loadStatCache, RACY_NS, saveStatCache, trustedHash } from '../../src/statcache/cache.js';
+import { freshRepo, tempDir } from '../support/repo.js';
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await tempDir('statcache');
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+let n = 0;
+
+/** Snapshot, verify it, and check the snapshot holds exactly `expected` for `file`. */
+async function snapAndCheck(repo: Repository, root: string, file: string, expected: string): Promise<string> {
+  const d = await repo.snapshot({ worktree: 'main' });
+  const v = await repo.verify(d.snapshot_id);
+  expect(v.payload_hash_valid && !v.tamper_detected).toBe(true);
+  expect(await readFile(join(root, '.jvs/snapshots', d.snapshot_id, file), 'utf8')).toBe(expected);
+  return d.snapshot_id;
+}
+
+/** Moves a file's mtime far into the past (keeping content): `touch -d`. */
+function oldMtime(path: string): void {
+  execFileSync('touch', ['-d', '2001-02-03 04:05:06.123456789', path]);
+}
+
+/** Waits until the file's ctime is older than the racy window. */
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, Number(RACY_NS / 1_000_000n) + 200));
+
+describe('trust rules', () => {
+  const entry = (over: Partial<WalkEntry> = {}): WalkEntry => ({
+    path: Buffer.from('f'),
+    kind: 'file',
+    mode: 0o100644,
+    size: 3,
+    mtimeNs: 1_000_000_000_000n,
+    ctimeNs: 1_000_000_000_000n,
+    dev: 1n,
+    ino: 2n,
+    nlink: 1,
+    ...over,
+  });
+  const cache = { takenNs: 1_000_000_000_000n + 10n * RACY_NS, entries: new Map([['f', { ...entry(), hash: 'aa'.repeat(32) }]]) };
+
+  it('trusts an identical, settled stat', () => {
+    expect(trustedHash(cache, entry())).toBe('aa'.repeat(32));
+  });
+  it.each([
+    ['size', { size: 4 }],
+    ['inode (replaced by rename)', { ino: 3n }],
+    ['device (another machine)', { dev: 9n }],
+    ['mtime', { mtimeNs: 1_000_000_000_001n }],
+    ['ctime (touch -d after a change)', { ctimeNs: 1_000_000_000_001n }],
+    ['mode (chmod)', { mode: 0o100600 }],
+  ])('does not trust a different %s', (_what, over) => {
+    expect(trustedHash(cache, entry(over))).toBeUndefined();
+  });
+  it('does not trust a racily clean entry', () => {
+    const racy = { ...cache, takenNs: 1_000_000_000_000n + RACY_NS / 2n };
+    expect(trustedHash(racy, entry())).toBeUndefined();
+  });
+  it('only vouches for files whose stat held still across the clone', () => {
+    expect(knownHashes(cache, [entry()], [entry()])).toHaveLength(1);
+    expect(knownHashes(cache, [entry()], [entry({ ctimeNs: 1_000_000_000_005n })])).toEqual([]);
+    expect(knownHashes(cache, [entry()], [])).toEqual([]);
+  });
+});
+
+describe('snapshots with a stat cache describe exactly what was on disk', () => {
+  it('two same-size writes in the same tick', async () => {
+    const { repo, root } = await freshRepo(tmp, `r${n++}`);
+    const f = join(root, 'main', 'f');
+    await writeFile(f, 'aaaa');
+    await snapAndCheck(repo, root, 'f', 'aaaa');
+    await writeFile(f, 'bbbb');
+    await snapAndCheck(repo, root, 'f', 'bbbb');
+  });
+
+  it('content changed, then the old mtime restored (ctime catches it)', async () => {
+    const { repo, root } = await freshRepo(tmp, `r${n++}`);
+    const f = join(root, 'main', 'f');
+    await writeFile(f, 'aaaa');
+    oldMtime(f);
+    await settle();
+    await snapAndCheck(repo, root, 'f', 'aaaa');
+    expect((await loadStatCache(repo.layout, 'main')).entries.size).toBe(1);
+    await writeFile(f, 'bbbb');
+    oldMtime(f);
+    await snapAndCheck(repo, root, 'f', 'bbbb');
+  });
+
+  it('a file replaced by rename, a chmod, hard links', async () => {
+    const { repo, root } = await freshRepo(tmp, `r${n++}`);
+    const main = join(root, 'main');
+    await writeFile(join(main, 'f'), 'aaaa');
+    await writeFile(join(main, 'g'), 'gggg');
+    oldMtime(join(main, 'f'));
+    await settle();
+    await snapAndCheck(repo, root, 'f', 'aaaa');
+    await writeFile(join(main, 'f.new'), 'bbbb');
+    oldMtime(join(main, 'f.new'));
+    await rename(join(main, 'f.new'), join(main, 'f'));
+    await chmod(join(main, 'g'), 0o600);
+    await link(join(main, 'g'), join(main, 'g-link'));
+    const id = await snapAndCheck(repo, root, 'f', 'bbbb');
+    expect(await readFile(join(root, '.jvs/snapshots', id, 'g-link'), 'utf8')).toBe('gggg');
+    const ls = await repo.ls(id, 'g');
+    expect(ls[0]!.mode).toBe(0o600);
+  });
+
+  it('a deleted, a damaged and a foreign (other device) cache change nothing', async () => {
+    const { repo, root } = await freshRepo(tmp, `r${n++}`);
+    const f = join(root, 'main', 'f');
+    await writeFile(f, 'aaaa');
+    oldMtime(f);
+    await settle();
+    const first = await repo.snapshot({ worktree: 'main' });
+    const cache = await loadStatCache(repo.layout, 'main');
+    // Foreign: same paths and times, another device; and a lying hash that must not be used.
+    for (const e of cache.entries.values()) {
+      e.dev += 1n;
+      e.hash = 'ff'.repeat(32);
+    }
+    await saveStatCache(repo.layout, 'main', cache);
+    expect((await repo.snapshot({ worktree: 'main' })).payload_root_hash).toBe(first.payload_root_hash);
+    await writeFile(join(root, '.jvs/ext/worktrees/main/stat.cache'), 'JVSSTAT1\ntruncated');
+    expect((await repo.snapshot({ worktree: 'main' })).payload_root_hash).toBe(first.payload_root_hash);
+    await rm(join(root, '.jvs/ext/worktrees/main/stat.cache'));
+    expect((await repo.snapshot({ worktree: 'main' })).payload_root_hash).toBe(first.payload_root_hash);
+  });
+
+  it('a trusted entry is really used: a lying hash for an unchanged, settled file shows up', async () => {
+    // White-box: proves the cache is consulted (the speed-up exists), using a hash that lies.
+    const { repo, root } = await freshRepo(tmp, `r${n++}`);
+    const f = join(root, 'main', 'f');
+    await writeFile(f, 'aaaa');
+    oldMtime(f);
+    await settle();
+    const first = await repo.snapshot({ worktree: 'main' });
+    const cache = await loadStatCache(repo.layout, 'main');
+    for (const e of cache.entries.values()) e.hash = 'ff'.repeat(32);
+    await saveStatCache(repo.layout, 'main', cache);
+    const second = await repo.snapshot({ worktree: 'main' });
+    expect(second.payload_root_hash).not.toBe(first.payload_root_hash);
+    expect((await getCore().hashTree(join(root, 'main'))).rootHash).toBe(first.payload_root_hash);
+  });
+});
