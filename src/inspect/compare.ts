@@ -4,7 +4,8 @@
  * with everything below them, keyed by path bytes; "modified" = content hash (a symlink's:
  * of its target) differs, or file ↔ symlink. Permission-only changes are not reported.
  */
-import { getCore, type HashRecord } from '../native/index.js';
+import { getCore, type HashRecord, type WalkEntry } from '../native/index.js';
+import { trustedHash, type StatCache } from '../statcache/cache.js';
 
 export interface Side {
   kind: 'file' | 'symlink';
@@ -45,26 +46,48 @@ export function sidesOfRecords(records: readonly HashRecord[]): Map<string, Side
   return out;
 }
 
+/** What a worktree scan saw: the sides, the walk, and which files it read (hash by path). */
+export interface WorktreeScan {
+  sides: Map<string, Side>;
+  walked: WalkEntry[];
+  read: Map<string, string>;
+}
+
 /**
- * Files and symlinks of a worktree, hashed only where a `base` entry of the same kind and size
- * exists (anything else differs, or is new, without reading it).
+ * Files and symlinks of a worktree. A file the stat cache vouches for (§2.14 speed rule) takes
+ * its cached hash; others are read only where a `base` entry of the same kind and size exists
+ * (anything else differs, or is new, without reading it).
  */
-export async function sidesOfWorktree(payload: string, base: ReadonlyMap<string, Side>): Promise<Map<string, Side>> {
-  const out = new Map<string, Side>();
+export async function scanWorktree(payload: string, base: ReadonlyMap<string, Side>, cache?: StatCache): Promise<WorktreeScan> {
+  const sides = new Map<string, Side>();
   const toHash: Buffer[] = [];
-  for (const e of await getCore().walk(payload)) {
+  const walked = await getCore().walk(payload);
+  for (const e of walked) {
     if ((e.kind !== 'file' && e.kind !== 'symlink') || underReady(e.path)) continue;
     const key = e.path.toString('latin1');
     const side: Side = { kind: e.kind, path: e.path, size: e.size, perm: e.mode & 0o777 };
-    out.set(key, side);
+    sides.set(key, side);
+    const cached = cache ? trustedHash(cache, e) : undefined;
+    if (cached !== undefined) {
+      side.hash = cached;
+      continue;
+    }
     const b = base.get(key);
     if (b && b.kind === e.kind && b.size === e.size) toHash.push(e.path);
   }
+  const read = new Map<string, string>();
   for (const r of await getCore().hashPaths(payload, toHash)) {
-    const s = out.get(r.path.toString('latin1'));
+    const key = r.path.toString('latin1');
+    const s = sides.get(key);
     if (s) s.hash = r.hash;
+    if (r.kind === 'file') read.set(key, r.hash);
   }
-  return out;
+  return { sides, walked, read };
+}
+
+/** Sides only (diff against the worktree). */
+export async function sidesOfWorktree(payload: string, base: ReadonlyMap<string, Side>): Promise<Map<string, Side>> {
+  return (await scanWorktree(payload, base)).sides;
 }
 
 /** The three lists, each sorted by path bytes. */

@@ -9,7 +9,11 @@ import { tryDescriptor } from '../repo/catalog.js';
 import type { Repository } from '../repo/repository.js';
 import { snapshotRecords } from '../snapshot/records.js';
 import { loadWorktree } from '../snapshot/snapshot.js';
-import { compareSides, sidesOfRecords, sidesOfWorktree, type Side } from './compare.js';
+import { compareSides, scanWorktree, sidesOfRecords, type Side, type WorktreeScan } from './compare.js';
+import { freshCache, loadStatCache, pathKey, saveStatCache, type StatCache } from '../statcache/cache.js';
+import { nowNs } from '../encoding/timestamp.js';
+import { lstat } from 'node:fs/promises';
+import type { WalkEntry } from '../native/index.js';
 
 export interface StatusChange {
   path: Buffer;
@@ -39,14 +43,39 @@ function entry(type: StatusChange['type'], s: Side, old?: Side): StatusChange {
   return c;
 }
 
+/**
+ * The cache after a status: trusted entries as they were, plus each file read now whose lstat
+ * still matches the walk's (it did not change while it was read). Best effort.
+ */
+async function refreshCache(repo: Repository, worktree: string, payload: string, old: StatCache, takenNs: bigint, scan: WorktreeScan): Promise<void> {
+  if (scan.read.size === 0 && old.entries.size > 0) return; // nothing new to remember
+  const after: WalkEntry[] = [];
+  for (const e of scan.walked) {
+    if (e.kind !== 'file') continue;
+    if (!scan.read.has(pathKey(e.path))) {
+      after.push(e);
+      continue;
+    }
+    const st = await lstat(Buffer.concat([Buffer.from(`${payload}/`), e.path]), { bigint: true }).catch(() => undefined);
+    if (st) after.push({ ...e, dev: st.dev, ino: st.ino, size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, mode: Number(st.mode) });
+  }
+  const hashes = new Map(scan.read);
+  for (const [key, side] of scan.sides) if (side.kind === 'file' && side.hash !== undefined && !hashes.has(key)) hashes.set(key, side.hash);
+  await saveStatCache(repo.layout, worktree, freshCache(takenNs, scan.walked, after, hashes)).catch(() => undefined);
+}
+
 export async function status(repo: Repository, worktree: string): Promise<StatusResult> {
   const cfg = await loadWorktree(repo, worktree);
   const journal = await readJournal(repo.layout.restoreJournal(worktree));
   if (journal) repo.warn(`interrupted restore to ${journal.snapshot_id}; run jvs restore ${journal.snapshot_id} or jvs doctor --repair-runtime`);
   const head = cfg.head_snapshot_id ? await tryDescriptor(repo.layout, cfg.head_snapshot_id) : undefined;
   const base = head ? sidesOfRecords(await snapshotRecords(repo, head)) : new Map<string, Side>();
-  const now = await sidesOfWorktree(repo.layout.payload(worktree), base);
-  const ch = compareSides(base, now);
+  const payload = repo.layout.payload(worktree);
+  const cache = await loadStatCache(repo.layout, worktree);
+  const takenNs = nowNs();
+  const scan = await scanWorktree(payload, base, cache);
+  await refreshCache(repo, worktree, payload, cache, takenNs, scan);
+  const ch = compareSides(base, scan.sides);
   const added = ch.added.map((c) => entry('added', c.to));
   const removed = ch.removed.map((c) => entry('removed', c.from));
   const modified = ch.modified.map((c) => entry('modified', c.to, c.from));

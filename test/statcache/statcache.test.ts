@@ -156,3 +156,35 @@ describe('snapshots with a stat cache describe exactly what was on disk', () => 
     expect((await getCore().hashTree(join(root, 'main'))).rootHash).toBe(first.payload_root_hash);
   });
 });
+
+describe('status with a stat cache', () => {
+  it('reports a same-size change behind a restored mtime, and consults the cache for unchanged files', async () => {
+    const { repo, root } = await freshRepo(tmp, `r${n++}`);
+    const f = join(root, 'main', 'f');
+    await writeFile(f, 'aaaa');
+    await writeFile(join(root, 'main', 'g'), 'gggg');
+    oldMtime(f);
+    oldMtime(join(root, 'main', 'g'));
+    await settle();
+    await repo.snapshot({ worktree: 'main' });
+    expect((await repo.status('main')).clean).toBe(true);
+    await writeFile(f, 'bbbb');
+    oldMtime(f);
+    expect((await repo.status('main')).modified.map((c) => c.path.toString())).toEqual(['f']);
+    // White-box: a lying hash for the unchanged, settled file g is believed — the cache is used.
+    const cache = await loadStatCache(repo.layout, 'main');
+    cache.entries.get('g')!.hash = 'ff'.repeat(32);
+    await saveStatCache(repo.layout, 'main', cache);
+    expect((await repo.status('main')).modified.map((c) => c.path.toString())).toEqual(['f', 'g']);
+  });
+
+  it('refreshes the cache with what it read', async () => {
+    const { repo, root } = await freshRepo(tmp, `r${n++}`);
+    const f = join(root, 'main', 'f');
+    await writeFile(f, 'aaaa');
+    await repo.snapshot({ worktree: 'main' });
+    await rm(join(root, '.jvs/ext/worktrees/main/stat.cache'));
+    await repo.status('main');
+    expect([...(await loadStatCache(repo.layout, 'main')).entries.keys()]).toEqual(['f']);
+  });
+});
