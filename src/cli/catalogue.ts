@@ -41,8 +41,8 @@ const status: CommandSpec = {
   name: 'status',
   summary: 'Show what changed in this worktree since its head snapshot',
   description:
-    'List the files added, removed and modified in the current worktree since its head snapshot. A file\n' +
-    "is read only when its type and size match the head snapshot's. Nothing is written to your files.",
+    'List the files added, removed and modified in the current worktree since its head snapshot. Files whose\n' +
+    'metadata matches the stat cache are not read; others only when their size matches. Nothing is written to your files.',
   args: { exactly: 0 },
   examples: [
     { command: 'jvs status', comment: 'what would the next snapshot capture?' },
