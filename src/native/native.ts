@@ -30,6 +30,8 @@ export interface Binding {
     dst: string,
     engine: string,
     exclude: Buffer[],
+    linkRoot: string | null,
+    linkPaths: Buffer[],
     token: CancelToken,
     onProgress?: ProgressFn | null,
   ): Promise<RawClone | Failure>;
@@ -144,7 +146,12 @@ export function createNativeCore(binding: Binding): NativeCore {
 
     async cloneTree(src, dst, opts: CloneOptions): Promise<CloneReport> {
       const exclude = (opts.exclude ?? []).map((p) => (typeof p === 'string' ? Buffer.from(p) : p));
-      return cloneReport(await call(binding, opts, (t) => binding.cloneTree(src, dst, opts.engine, exclude, t, opts.onProgress ?? null)));
+      const link = opts.linkFrom;
+      return cloneReport(
+        await call(binding, opts, (t) =>
+          binding.cloneTree(src, dst, opts.engine, exclude, link?.root ?? null, [...(link?.paths ?? [])], t, opts.onProgress ?? null),
+        ),
+      );
     },
 
     async materializeEntries(srcRoot, paths, dstDir, opts: CloneOptions): Promise<CloneReport> {

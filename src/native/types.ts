@@ -145,6 +145,13 @@ export interface CloneOptions extends CommonOptions {
    * root-level `.READY` marker.
    */
   exclude?: Array<Buffer | string>;
+  /**
+   * Files (raw relative paths) to hard-link from the tree at `root` instead of copying: a
+   * snapshot shares unchanged files with its parent snapshot (snapshots are immutable; never
+   * use a worktree as either side). The caller vouches for equal content; a file is linked
+   * only if that copy has the source's size, mtime, permission bits and owner.
+   */
+  linkFrom?: { root: string; paths: readonly Buffer[] };
 }
 
 /**

@@ -14,12 +14,12 @@ import { nowNs, nowTimestamp } from '../encoding/timestamp.js';
 import { CORE_TO_STORED, STORED_TO_CORE, type StoredEngine } from '../engine/select.js';
 import { JvsError } from '../errors.js';
 import { fsyncDir } from '../fs/atomic.js';
-import { sealDescriptor, writeDescriptor, type Descriptor } from '../formats/descriptor.js';
+import { readDescriptor, sealDescriptor, writeDescriptor, type Descriptor } from '../formats/descriptor.js';
 import { READY, writeIntent, writeReady } from '../formats/markers.js';
 import { writeMeta } from '../formats/meta.js';
-import { dropManifest, writeManifest } from '../manifest/store.js';
-import { getCore, isCoreError, type CloneReport, type HashRecord, type Progress, type WalkEntry } from '../native/index.js';
-import { freshCache, knownHashes, pathKey, type StatCache } from '../statcache/cache.js';
+import { dropManifest, loadManifest, writeManifest } from '../manifest/store.js';
+import { getCore, isCoreError, type CloneOptions, type CloneReport, type HashRecord, type Progress, type WalkEntry } from '../native/index.js';
+import { freshCache, knownHashes, pathKey, trustedHash, type StatCache } from '../statcache/cache.js';
 import { compressTree, type CompressOutcome } from '../compress/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { pathExists } from '../fs/exists.js';
@@ -136,16 +136,36 @@ async function makeParents(payload: string, tmp: string, rel: string): Promise<v
 }
 
 /**
+ * Files the copy engine may hard-link from the parent snapshot instead of copying (issue 4):
+ * the stat cache vouches for their content and it equals the parent's manifest record. The
+ * engine still checks size, mtime, mode and owner before linking. Nothing for reflink/JuiceFS
+ * (they share data by themselves), a partial or compressed parent, or without a manifest.
+ */
+async function linkFromParent(layout: RepoLayout, req: SnapshotRequest, before: readonly WalkEntry[]): Promise<CloneOptions['linkFrom']> {
+  if (!req.statCache || !req.parentId || req.engine !== 'copy' || (req.paths && !req.paths.includes('.'))) return undefined;
+  const parent = await readDescriptor(layout.descriptor(req.parentId)).catch(() => undefined);
+  if (!parent || parent.compression || parent.partial_paths) return undefined;
+  const manifest = await loadManifest(layout, parent.snapshot_id, parent.payload_root_hash);
+  if (!manifest) return undefined;
+  const saved = new Map(manifest.records.filter((r) => r.kind === 'file').map((r) => [pathKey(r.path), r.hash]));
+  const paths = before.filter((e) => {
+    const hash = trustedHash(req.statCache!, e);
+    return hash !== undefined && saved.get(pathKey(e.path)) === hash;
+  }).map((e) => e.path);
+  return paths.length > 0 ? { root: layout.snapshotDir(parent.snapshot_id), paths } : undefined;
+}
+
+/**
  * Step 5: the payload (or each partial path at its relative location) into `tmp`; `scratch`
  * is a private directory for staging single entries (removed by the caller).
  */
-async function materialize(req: SnapshotRequest, tmp: string, scratch: string): Promise<CloneReport> {
+async function materialize(req: SnapshotRequest, tmp: string, scratch: string, linkFrom: CloneOptions['linkFrom']): Promise<CloneReport> {
   const engine = STORED_TO_CORE[req.engine === 'btrfs-snapshot' ? 'reflink-copy' : req.engine];
   const core = getCore();
   const opts = req.onProgress ? { engine, onProgress: req.onProgress } : { engine };
   if (!req.paths || req.paths.includes('.')) {
     // The root-level `.READY` (a v8.2 restore leftover) is never copied.
-    return core.cloneTree(req.payload, tmp, { ...opts, exclude: [READY] });
+    return core.cloneTree(req.payload, tmp, { ...opts, exclude: [READY], ...(linkFrom ? { linkFrom } : {}) });
   }
   await mkdir(tmp);
   await chmod(tmp, (await stat(req.payload)).mode & 0o7777);
@@ -189,7 +209,8 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     crashPoint('snapshot:intent');
 
     const scratch = join(layout.extTmp, `${id}.partial`);
-    const report = await materialize(req, tmp, scratch).finally(() => rm(scratch, { recursive: true, force: true }));
+    const linkFrom = await linkFromParent(layout, req, before);
+    const report = await materialize(req, tmp, scratch, linkFrom).finally(() => rm(scratch, { recursive: true, force: true }));
     crashPoint('snapshot:materialized');
     await getCore().syncTree(tmp);
     crashPoint('snapshot:synced');

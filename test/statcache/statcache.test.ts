@@ -3,7 +3,7 @@
  * stat-based cache still yields snapshots that describe exactly what was on disk.
  */
 import { execFileSync } from 'node:child_process';
-import { chmod, link, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, link, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -30,9 +30,12 @@ async function snapAndCheck(repo: Repository, root: string, file: string, expect
   return d.snapshot_id;
 }
 
-/** Moves a file's mtime far into the past (keeping content): `touch -d`. */
+/**
+ * Moves a file's mtime far into the past (keeping content): `touch -d`. Microsecond-exact, so
+ * that the fallback core (which keeps mtimes to the microsecond) copies it exactly too.
+ */
 function oldMtime(path: string): void {
-  execFileSync('touch', ['-d', '2001-02-03 04:05:06.123456789', path]);
+  execFileSync('touch', ['-d', '2001-02-03 04:05:06.123456', path]);
 }
 
 /** Waits until the file's ctime is older than the racy window. */
@@ -186,5 +189,36 @@ describe('status with a stat cache', () => {
     await rm(join(root, '.jvs/ext/worktrees/main/stat.cache'));
     await repo.status('main');
     expect([...(await loadStatCache(repo.layout, 'main')).entries.keys()]).toEqual(['f']);
+  });
+});
+
+describe('copy engine: unchanged files are hard links to the parent snapshot', () => {
+  it('shares exactly the unchanged files, never with the worktree, and survives deleting the parent', async () => {
+    const { repo, root } = await freshRepo(tmp, `r${n++}`);
+    await writeFile(join(root, '.jvs/config.yaml'), 'default_engine: copy\n');
+    const main = join(root, 'main');
+    for (const f of ['same', 'edited', 'chmodded', 'touched']) {
+      await writeFile(join(main, f), `${f} content`);
+      oldMtime(join(main, f));
+    }
+    await settle();
+    const first = await repo.snapshot({ worktree: 'main' });
+    await writeFile(join(main, 'edited'), 'edited CONTENT');
+    await chmod(join(main, 'chmodded'), 0o600);
+    execFileSync('touch', [join(main, 'touched')]);
+    const second = await repo.snapshot({ worktree: 'main' });
+    const ino = async (id: string, f: string): Promise<bigint> => (await stat(join(root, '.jvs/snapshots', id, f), { bigint: true })).ino;
+    expect(await ino(second.snapshot_id, 'same')).toBe(await ino(first.snapshot_id, 'same'));
+    for (const f of ['edited', 'chmodded', 'touched']) expect(await ino(second.snapshot_id, f), f).not.toBe(await ino(first.snapshot_id, f));
+    expect((await stat(join(main, 'same'), { bigint: true })).ino).not.toBe(await ino(second.snapshot_id, 'same'));
+    for (const id of [first.snapshot_id, second.snapshot_id]) {
+      const v = await repo.verify(id);
+      expect(v.payload_hash_valid && !v.tamper_detected, id).toBe(true);
+    }
+    // Delete the parent the way GC does; the child keeps its (shared) content.
+    await rm(join(root, '.jvs/snapshots', first.snapshot_id), { recursive: true });
+    expect(await readFile(join(root, '.jvs/snapshots', second.snapshot_id, 'same'), 'utf8')).toBe('same content');
+    const v = await repo.verify(second.snapshot_id);
+    expect(v.payload_hash_valid).toBe(true);
   });
 });

@@ -20,7 +20,7 @@ fn strict_umask() {
 }
 
 fn opts(engine: Engine) -> CloneOptions {
-    CloneOptions { engine, exclude: Vec::new() }
+    CloneOptions { engine, exclude: Vec::new(), link_from: None }
 }
 
 fn files_of(dir: &Path) -> Vec<Vec<u8>> {
@@ -283,7 +283,7 @@ fn exclusions_leave_out_entries_and_subtrees() {
     mkfifo(&src.join("skip/pipe"));
     write(&src, "skipper", b"a sibling with the same prefix", 0o644);
     stamp_times(&src);
-    let o = CloneOptions { engine: Engine::Copy, exclude: vec![b".READY".to_vec(), b"skip".to_vec()] };
+    let o = CloneOptions { engine: Engine::Copy, exclude: vec![b".READY".to_vec(), b"skip".to_vec()], link_from: None };
     let r = clone_tree(&src, &dst, &o, &Ctx::new()).unwrap();
     let got: Vec<Vec<u8>> = walk(&dst, &Ctx::new()).unwrap().into_iter().map(|e| e.path).collect();
     assert_eq!(got, vec![b"keep".to_vec(), b"keep/.READY".to_vec(), b"skipper".to_vec()]);
@@ -464,4 +464,28 @@ fn materialize_entries_stages_files_and_symlinks_by_index() {
     assert_eq!(err.errno, Some("EISDIR"));
     let err = materialize_entries(&src, &[b"nope".to_vec()], &t.path().join("s3"), Engine::Copy, &jvs_core::Ctx::new()).unwrap_err();
     assert_eq!(err.code, jvs_core::Code::NotFound);
+}
+
+#[test]
+fn link_from_shares_matching_files_and_copies_the_rest() {
+    use jvs_core::clone::LinkFrom;
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("src");
+    contract_tree(&src);
+    write(&src, "sub/c.txt", b"cc", 0o600);
+    let parent = t.path().join("parent");
+    clone_tree(&src, &parent, &opts(Engine::Copy), &Ctx::new()).unwrap();
+    // The parent's copy of c.txt no longer has the source's mtime: it must not be shared.
+    std::fs::File::options().write(true).open(parent.join("sub/c.txt")).unwrap().set_modified(std::time::SystemTime::UNIX_EPOCH).unwrap();
+    let paths = [b"a.txt".to_vec(), b"sub/b.txt".to_vec(), b"sub/c.txt".to_vec()].into_iter().collect();
+    let o = CloneOptions { engine: Engine::Copy, exclude: Vec::new(), link_from: Some(LinkFrom { root: parent.clone(), paths }) };
+    let dst = t.path().join("dst");
+    let r = clone_tree(&src, &dst, &o, &Ctx::new()).unwrap();
+    let ino = |p: &std::path::Path| std::fs::metadata(p).unwrap().ino();
+    assert_eq!(ino(&dst.join("a.txt")), ino(&parent.join("a.txt")));
+    assert_eq!(ino(&dst.join("sub/b.txt")), ino(&parent.join("sub/b.txt")));
+    assert_ne!(ino(&dst.join("sub/c.txt")), ino(&parent.join("sub/c.txt")));
+    let h = |p: &Path| jvs_core::hash::hash_tree(p, &Ctx::new()).unwrap().root_hash;
+    assert_eq!(h(&dst), h(&src));
+    assert_eq!((r.files, r.bytes), (3, 8));
 }

@@ -16,7 +16,7 @@ use jvs_core::probe::probe;
 use jvs_core::{Code, Ctx, Phase};
 
 fn opts(engine: Engine) -> CloneOptions {
-    CloneOptions { engine, exclude: Vec::new() }
+    CloneOptions { engine, exclude: Vec::new(), link_from: None }
 }
 
 /// A fresh directory on the JuiceFS mount, or None (skipped).
@@ -59,7 +59,7 @@ fn hard_links_and_exclusions() {
     write(&src, ".READY", b"{}", 0o644);
     write(&src, "sub/.READY", b"kept", 0o644);
     stamp_times(&src);
-    let o = CloneOptions { engine: Engine::Juicefs, exclude: vec![b".READY".to_vec()] };
+    let o = CloneOptions { engine: Engine::Juicefs, exclude: vec![b".READY".to_vec()], link_from: None };
     let r = clone_tree(&src, &dst, &o, &Ctx::new()).unwrap();
     assert_eq!(r.engine, Engine::Juicefs);
     assert_eq!(r.hardlinks_split, vec![b"a".to_vec(), b"b".to_vec()]);

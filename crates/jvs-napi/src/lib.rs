@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use jvs_core::clone::{self, CloneOptions, Engine};
+use jvs_core::clone::{self, CloneOptions, Engine, LinkFrom};
 use jvs_core::flock::FileLock;
 use jvs_core::Ctx;
 
@@ -139,7 +139,8 @@ pub fn hash_paths<'env>(
     })
 }
 
-/// Clones `src` into `dst` (which must not exist) with `engine` (`reflink|copy|juicefs`).
+/// Clones `src` into `dst` (which must not exist) with `engine` (`reflink|copy|juicefs`);
+/// `link_paths` are hard-linked from `link_root` when that copy matches (a parent snapshot).
 #[napi(ts_return_type = "Promise<CloneOutput | CoreFailure>")]
 pub fn clone_tree<'env>(
     env: &'env Env,
@@ -147,11 +148,14 @@ pub fn clone_tree<'env>(
     dst: String,
     engine: String,
     exclude: Vec<Buffer>,
+    link_root: Option<String>,
+    link_paths: Vec<Buffer>,
     token: &CancelToken,
     on_progress: Option<ProgressFn>,
 ) -> Result<Object<'env>> {
     let engine: Engine = engine.parse().map_err(|_| Error::new(Status::InvalidArg, format!("unknown engine: {engine}")))?;
-    let opts = CloneOptions { engine, exclude: exclude.iter().map(|b| b.to_vec()).collect() };
+    let link_from = link_root.map(|root| LinkFrom { root: PathBuf::from(root), paths: link_paths.iter().map(|b| b.to_vec()).collect() });
+    let opts = CloneOptions { engine, exclude: exclude.iter().map(|b| b.to_vec()).collect(), link_from };
     let (src, dst) = (PathBuf::from(src), PathBuf::from(dst));
     spawn_op(env, token.ctx.clone(), on_progress, move |ctx| {
         clone::clone_tree(&src, &dst, &opts, ctx).map(clone_output)

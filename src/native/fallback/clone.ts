@@ -20,7 +20,7 @@
  */
 import { constants } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { CloneFallback, CloneOptions, CloneReport, DegradeReason, EngineName, WalkEntry } from '../types.js';
 import { JvsCoreError, errnoName, errnoOf, ioError, throwIfCancelled, unsupportedFile } from './errors.js';
@@ -75,6 +75,7 @@ export async function cloneTree(src: string, dst: string, opts: CloneOptions): P
   const source = new TreePaths(src);
   const fileEngine: EngineName = opts.engine === 'reflink' ? 'reflink' : 'copy';
   const fellBack = new Map<WalkEntry, CloneFallback>();
+  const linkable = new Set((opts.linkFrom?.paths ?? []).map((p) => p.toString('latin1')));
   let reflinked = 0;
   try {
     progress.phase('clone', entries.length, bytes);
@@ -90,6 +91,11 @@ export async function cloneTree(src: string, dst: string, opts: CloneOptions): P
       const kind = e.kind === 'symlink' ? 'symlink' : 'file';
       if (kind === 'symlink') {
         await attempt('cannot create symlink', e.path, () => symlink(e.target ?? Buffer.alloc(0), to));
+      } else if (linkable.has(e.path.toString('latin1')) && (await linkFromOther(opts.linkFrom!.root, e, to, meta.get(e)))) {
+        progress.state.bytesDone += e.size;
+        progress.state.entriesDone++;
+        progress.tick();
+        return;
       } else {
         const fallback = await copyContent(source.abs(e.path), to, e.path, fileEngine);
         if (fallback === undefined) {
@@ -140,6 +146,25 @@ export async function cloneTree(src: string, dst: string, opts: CloneOptions): P
     xattrsSkipped: [],
     degraded,
   };
+}
+
+/**
+ * Hard-links a file from `linkFrom.root` when that copy has the source's size, mtime, mode and
+ * owner (as the native engines do); false otherwise or when linking fails (then it is copied).
+ */
+async function linkFromOther(root: string, e: WalkEntry, to: Buffer, m: SourceMeta | undefined): Promise<boolean> {
+  if (!m) return false;
+  const from = Buffer.concat([Buffer.from(`${root}/`), e.path]);
+  try {
+    const st = await lstat(from, { bigint: true });
+    const same =
+      st.isFile() && Number(st.size) === e.size && st.mtimeNs === m.mtimeNs && (Number(st.mode) & 0o7777) === (m.mode & 0o7777) && Number(st.uid) === m.uid && Number(st.gid) === m.gid;
+    if (!same) return false;
+    await link(from, to);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

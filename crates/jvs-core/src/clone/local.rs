@@ -11,7 +11,7 @@
 //! §4.4). Threads = cores: more threads measured slower for FICLONE.
 
 use std::collections::HashMap;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use super::content;
 use super::meta::{self, Meta, Node, Owners};
 use super::sys::{self, cpath, cstr};
-use super::{Engine, Fallback};
+use super::{Engine, Fallback, LinkFrom};
 use crate::ctx::{Ctx, Phase};
 use crate::error::{path_bytes, Code, Error, Result};
 use crate::pool;
@@ -57,12 +57,20 @@ impl Outcome {
 
 /// Clones `plan` (walked from `src`) into the new directory `dst` with `engine` (Reflink or
 /// Copy). On any failure or cancellation nothing is left at `dst`.
-pub(crate) fn clone(src: &Path, dst: &Path, plan: &Plan, engine: Engine, ctx: &Ctx) -> Result<Outcome> {
+pub(crate) fn clone(src: &Path, dst: &Path, plan: &Plan, engine: Engine, link_from: Option<&LinkFrom>, ctx: &Ctx) -> Result<Outcome> {
     let parent = super::parent_of(dst);
     // stat, not lstat: a parent given as a symlink is the directory the entries go into.
     let parent_st = cpath(parent).and_then(|p| sys::stat(&p)).map_err(|e| Error::io("stat", path_bytes(parent), &e))?;
-    let job =
-        Job { src, dst, plan, engine, ctx, owners: Owners::new(sys::mode(&parent_st)), stop: AtomicBool::new(false) };
+    let job = Job {
+        src,
+        dst,
+        plan,
+        engine,
+        ctx,
+        owners: Owners::new(sys::mode(&parent_st)),
+        stop: AtomicBool::new(false),
+        link_from,
+    };
     let dst_c = cpath(dst).map_err(|e| Error::io("mkdir", path_bytes(dst), &e))?;
     sys::mkdir(&dst_c, 0o700).map_err(|e| Error::io("mkdir", path_bytes(dst), &e))?;
     let result = pool::cpu().install(|| job.run());
@@ -86,7 +94,16 @@ struct Dest<'a> {
 /// here are removed.
 pub(crate) fn materialize(src_root: &Path, plan: &Plan, dst_dir: &Path, engine: Engine, ctx: &Ctx) -> Result<Outcome> {
     let dir_st = cpath(dst_dir).and_then(|p| sys::stat(&p)).map_err(|e| Error::io("stat", path_bytes(dst_dir), &e))?;
-    let job = Job { src: src_root, dst: dst_dir, plan, engine, ctx, owners: Owners::new(sys::mode(&dir_st)), stop: AtomicBool::new(false) };
+    let job = Job {
+        src: src_root,
+        dst: dst_dir,
+        plan,
+        engine,
+        ctx,
+        owners: Owners::new(sys::mode(&dir_st)),
+        stop: AtomicBool::new(false),
+        link_from: None,
+    };
     ctx.begin(Phase::Clone, plan.total_entries(), plan.bytes);
     let names: Vec<Vec<u8>> = (0..plan.entries.len()).map(|i| i.to_string().into_bytes()).collect();
     let result = pool::cpu().install(|| {
@@ -139,6 +156,7 @@ struct Job<'a> {
     owners: Owners,
     /// Set by the first failing unit so the others stop early.
     stop: AtomicBool,
+    link_from: Option<&'a LinkFrom>,
 }
 
 impl Job<'_> {
@@ -258,8 +276,30 @@ impl Job<'_> {
         }
     }
 
+    /// Hard-links `e` from the `link_from` tree when that copy matches the source's size,
+    /// mtime, permission bits and owner; false when it does not or linking fails (the caller
+    /// then copies as usual — linking is an optimisation, never a requirement).
+    fn try_link(&self, ddir: BorrowedFd<'_>, e: &Entry, dest: &Dest<'_>) -> bool {
+        let Some(from) = self.link_from.filter(|l| l.paths.contains(&e.path)) else { return false };
+        let Ok(src) = cpath(&e.abs(&from.root)) else { return false };
+        let Ok(st) = sys::lstat(&src) else { return false };
+        let same = sys::mode(&st) & libc::S_IFMT as u32 == libc::S_IFREG as u32
+            && st.st_size as u64 == e.size
+            && crate::walk::ns(st.st_mtime, st.st_mtime_nsec) == e.mtime_ns
+            && sys::mode(&st) & 0o7777 == e.mode & 0o7777
+            && st.st_uid == e.uid
+            && st.st_gid == e.gid;
+        let Ok(name) = cstr(dest.name) else { return false };
+        // SAFETY: NUL-terminated paths; ddir is an open directory descriptor.
+        same && unsafe { libc::linkat(libc::AT_FDCWD, src.as_ptr(), ddir.as_raw_fd(), name.as_ptr(), 0) } == 0
+    }
+
     fn file(&self, sdir: BorrowedFd<'_>, ddir: BorrowedFd<'_>, e: &Entry, dest: &Dest<'_>, out: &mut Outcome) -> Result<()> {
         let rel = &e.path;
+        if self.try_link(ddir, e, dest) {
+            self.done_file(e.size, out);
+            return Ok(());
+        }
         let name = cstr(e.name()).map_err(|er| Error::io("open", rel, &er))?;
         let dst_name = cstr(dest.name).map_err(|er| Error::io("create", rel, &er))?;
         // O_NONBLOCK: should the entry have turned into a FIFO since the walk, the open must

@@ -30,7 +30,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::ctx::Ctx;
@@ -114,6 +114,19 @@ pub struct CloneOptions {
     /// Relative paths left out, matched exactly against entry paths; an excluded directory
     /// excludes its subtree. Used for the root `.READY` marker.
     pub exclude: Vec<Vec<u8>>,
+    /// Files to hard-link from another tree instead of copying (reflink/copy engines): a
+    /// snapshot links unchanged files to its parent snapshot's copies. Snapshots are immutable,
+    /// so sharing inodes between them is safe; a worktree is never a link source or target.
+    pub link_from: Option<LinkFrom>,
+}
+
+/// Where `link_from` files come from. The caller vouches that their content equals the
+/// source's; a file is linked only if the other tree's copy also has the source's size, mtime
+/// (ns), permission bits and owner, else it is copied as usual.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkFrom {
+    pub root: PathBuf,
+    pub paths: HashSet<Vec<u8>>,
 }
 
 /// One place where the requested mechanism was not the one that produced the result.
@@ -194,7 +207,7 @@ pub fn clone_tree(src: &Path, dst: &Path, opts: &CloneOptions, ctx: &Ctx) -> Res
     match opts.engine {
         Engine::Juicefs => juicefs::clone(src, dst, &plan, ctx),
         engine => {
-            let out = local::clone(src, dst, &plan, engine, ctx)?;
+            let out = local::clone(src, dst, &plan, engine, opts.link_from.as_ref(), ctx)?;
             Ok(local_report(engine, engine, &plan, out, None))
         }
     }

@@ -141,7 +141,7 @@ fn copy_instead(
     why: DegradeReason,
     reason: String,
 ) -> Result<CloneReport> {
-    let out = local::clone(src, dst, plan, Engine::Copy, ctx)?;
+    let out = local::clone(src, dst, plan, Engine::Copy, None, ctx)?;
     let whole = Fallback { path: ROOT.to_vec(), from: Engine::Juicefs, to: Engine::Copy, reason };
     Ok(local_report(Engine::Juicefs, Engine::Copy, plan, out, Some((why, whole))))
 }
