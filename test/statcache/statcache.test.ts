@@ -41,6 +41,23 @@ function oldMtime(path: string): void {
 /** Waits until the file's ctime is older than the racy window. */
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, Number(RACY_NS / 1_000_000n) + 200));
 
+/** A repository whose main worktree holds `f` = `aaaa`, old and settled, snapshotted once. */
+async function settledRepo(): Promise<{ repo: Repository; root: string; first: string }> {
+  const { repo, root } = await freshRepo(tmp, `r${n++}`);
+  const f = join(root, 'main', 'f');
+  await writeFile(f, 'aaaa');
+  oldMtime(f);
+  await settle();
+  return { repo, root, first: (await repo.snapshot({ worktree: 'main' })).payload_root_hash };
+}
+
+/** Rewrites the saved stat cache through `edit`. */
+async function tamperCache(repo: Repository, edit: (e: { dev: bigint; hash: string }) => void): Promise<void> {
+  const cache = await loadStatCache(repo.layout, 'main');
+  for (const e of cache.entries.values()) edit(e);
+  await saveStatCache(repo.layout, 'main', cache);
+}
+
 describe('trust rules', () => {
   const entry = (over: Partial<WalkEntry> = {}): WalkEntry => ({
     path: Buffer.from('f'),
@@ -123,40 +140,28 @@ describe('snapshots with a stat cache describe exactly what was on disk', () => 
   });
 
   it('a deleted, a damaged and a foreign (other device) cache change nothing', async () => {
-    const { repo, root } = await freshRepo(tmp, `r${n++}`);
-    const f = join(root, 'main', 'f');
-    await writeFile(f, 'aaaa');
-    oldMtime(f);
-    await settle();
-    const first = await repo.snapshot({ worktree: 'main' });
-    const cache = await loadStatCache(repo.layout, 'main');
+    const { repo, root, first } = await settledRepo();
     // Foreign: same paths and times, another device; and a lying hash that must not be used.
-    for (const e of cache.entries.values()) {
+    await tamperCache(repo, (e) => {
       e.dev += 1n;
       e.hash = 'ff'.repeat(32);
-    }
-    await saveStatCache(repo.layout, 'main', cache);
-    expect((await repo.snapshot({ worktree: 'main' })).payload_root_hash).toBe(first.payload_root_hash);
+    });
+    expect((await repo.snapshot({ worktree: 'main' })).payload_root_hash).toBe(first);
     await writeFile(join(root, '.jvs/ext/worktrees/main/stat.cache'), 'JVSSTAT1\ntruncated');
-    expect((await repo.snapshot({ worktree: 'main' })).payload_root_hash).toBe(first.payload_root_hash);
+    expect((await repo.snapshot({ worktree: 'main' })).payload_root_hash).toBe(first);
     await rm(join(root, '.jvs/ext/worktrees/main/stat.cache'));
-    expect((await repo.snapshot({ worktree: 'main' })).payload_root_hash).toBe(first.payload_root_hash);
+    expect((await repo.snapshot({ worktree: 'main' })).payload_root_hash).toBe(first);
   });
 
   it('a trusted entry is really used: a lying hash for an unchanged, settled file shows up', async () => {
     // White-box: proves the cache is consulted (the speed-up exists), using a hash that lies.
-    const { repo, root } = await freshRepo(tmp, `r${n++}`);
-    const f = join(root, 'main', 'f');
-    await writeFile(f, 'aaaa');
-    oldMtime(f);
-    await settle();
-    const first = await repo.snapshot({ worktree: 'main' });
-    const cache = await loadStatCache(repo.layout, 'main');
-    for (const e of cache.entries.values()) e.hash = 'ff'.repeat(32);
-    await saveStatCache(repo.layout, 'main', cache);
+    const { repo, root, first } = await settledRepo();
+    await tamperCache(repo, (e) => {
+      e.hash = 'ff'.repeat(32);
+    });
     const second = await repo.snapshot({ worktree: 'main' });
-    expect(second.payload_root_hash).not.toBe(first.payload_root_hash);
-    expect((await getCore().hashTree(join(root, 'main'))).rootHash).toBe(first.payload_root_hash);
+    expect(second.payload_root_hash).not.toBe(first);
+    expect((await getCore().hashTree(join(root, 'main'))).rootHash).toBe(first);
   });
 });
 
