@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 import { JvsError } from '../errors.js';
 import { fsyncDir } from '../fs/atomic.js';
-import { getCore, type EngineName, type Progress } from '../native/index.js';
+import { getCore, type CloneReport, type EngineName, type Progress } from '../native/index.js';
 import type { CompressedSnapshot } from '../compress/index.js';
 import { isUnder } from '../snapshot/paths.js';
 import type { Action } from './plan.js';
@@ -53,7 +53,10 @@ export interface ApplyOptions {
 }
 
 /** Applies the actions; returns the number of entries written or removed, and of files decompressed. */
-export async function applyPlan(actions: readonly Action[], o: ApplyOptions): Promise<{ changed: number; decompressed: number }> {
+export async function applyPlan(
+  actions: readonly Action[],
+  o: ApplyOptions,
+): Promise<{ changed: number; decompressed: number; report?: CloneReport }> {
   const rootReal = await realpath(Buffer.from(o.payload), { encoding: 'buffer' });
   const touchedDirs = new Map<string, Buffer>();
   const touch = (p: Buffer): void => {
@@ -62,6 +65,7 @@ export async function applyPlan(actions: readonly Action[], o: ApplyOptions): Pr
   };
   let count = 0;
   let decompressed = 0;
+  let report: CloneReport | undefined;
 
   for (const a of actions) {
     if (a.op !== 'remove') continue;
@@ -91,7 +95,7 @@ export async function applyPlan(actions: readonly Action[], o: ApplyOptions): Pr
     const paths = puts.map((a) => a.path);
     // [compress hook] A compressed snapshot's files are decompressed, not cloned.
     if (o.logical) decompressed = await o.logical.materializeEntries(paths, o.staging);
-    else await getCore().materializeEntries(o.snapshotDir, paths, o.staging, { engine: o.engine, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+    else report = await getCore().materializeEntries(o.snapshotDir, paths, o.staging, { engine: o.engine, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
     await getCore().syncTree(o.staging);
     for (const [i, a] of puts.entries()) {
       const to = abs(o.payload, a.path);
@@ -115,5 +119,5 @@ export async function applyPlan(actions: readonly Action[], o: ApplyOptions): Pr
   for (const d of finalDirModes) await chmod(d.path, d.perm);
 
   for (const d of touchedDirs.values()) await fsyncDir(d);
-  return { changed: count, decompressed };
+  return { changed: count, decompressed, ...(report ? { report } : {}) };
 }

@@ -17,7 +17,7 @@ import { inexactWarning, openCompressed } from '../compress/index.js';
 import { freshDescriptor, listSnapshots, tryDescriptor } from '../repo/catalog.js';
 import { fuzzyOne, notFoundBlock } from '../repo/refs.js';
 import type { Repository } from '../repo/repository.js';
-import type { Degradation } from '../snapshot/create.js';
+import { degradationOf, degradationWarning, type Degradation } from '../engine/degradation.js';
 import { checkRelativePath } from '../snapshot/paths.js';
 import { loadWorktree, saveSafetySnapshot } from '../snapshot/snapshot.js';
 import { snapshotRecords } from '../snapshot/records.js';
@@ -153,7 +153,10 @@ async function carryOut(
   crashPoint('restore:head');
   await removeJournal(journalPath);
   await removeStaging(payload);
-  return { ...(safetyId ? { safetyId } : {}), cfg: next, decompressed: applied.decompressed };
+  // §6.2: a restore that did not get the requested mechanism says so.
+  const degraded = degradationOf(choice.engine, applied.report);
+  if (degraded) repo.warn(degradationWarning(degraded));
+  return { ...(safetyId ? { safetyId } : {}), ...(degraded ? { degraded } : {}), cfg: next, decompressed: applied.decompressed };
 }
 
 /**

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 
 import { crashPoint } from '../crash.js';
 import { nowNs, nowTimestamp } from '../encoding/timestamp.js';
+import { degradationOf, type Degradation } from '../engine/degradation.js';
 import { CORE_TO_STORED, STORED_TO_CORE, type StoredEngine } from '../engine/select.js';
 import { JvsError } from '../errors.js';
 import { fsyncDir } from '../fs/atomic.js';
@@ -24,11 +25,7 @@ import { compressTree, type CompressOutcome } from '../compress/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { pathExists } from '../fs/exists.js';
 
-export interface Degradation {
-  requested_engine: string;
-  engine: string;
-  reasons: string[];
-}
+export type { Degradation } from '../engine/degradation.js';
 
 export interface SnapshotRequest {
   worktree: string;
@@ -187,10 +184,6 @@ async function materialize(req: SnapshotRequest, tmp: string, scratch: string, l
   return mergeReports(reports, engine);
 }
 
-function degradationOf(req: SnapshotRequest, report: CloneReport): Degradation | undefined {
-  if (report.degraded.length === 0) return undefined;
-  return { requested_engine: req.engine, engine: CORE_TO_STORED[report.engine], reasons: [...report.degraded] };
-}
 
 /**
  * Creates and publishes a snapshot of `req.payload`. The worktree config (through
@@ -230,7 +223,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     const compressed = compression !== undefined && 'files' in compression;
     if (compressed) await getCore().syncTree(tmp);
 
-    const degraded = degradationOf(req, report);
+    const degraded = degradationOf(req.engine, report);
     const usedEngine = req.engine === 'btrfs-snapshot' ? req.engine : CORE_TO_STORED[report.engine];
     const draft: Omit<Descriptor, 'descriptor_checksum'> = {
       snapshot_id: id,

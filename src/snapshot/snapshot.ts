@@ -11,7 +11,8 @@ import type { Progress } from '../native/index.js';
 import { tagProblem } from '../repo/names.js';
 import { checkCompressionLevel } from '../compress/index.js';
 import type { Repository } from '../repo/repository.js';
-import { createSnapshot, type Degradation } from './create.js';
+import { createSnapshot } from './create.js';
+import { degradationWarning, type Degradation } from '../engine/degradation.js';
 import { validatePartialPaths } from './paths.js';
 import { resumeRestore } from '../restore/restore.js';
 import { loadStatCache, saveStatCache } from '../statcache/cache.js';
@@ -100,10 +101,7 @@ export async function snapshot(repo: Repository, opts: SnapshotOptions): Promise
     const c = outcome.compression;
     if (c && 'collision' in c) repo.warn(`compression skipped: name collision at ${c.collision}`);
     else if (c) opts.onCompressed?.(c.files);
-    if (outcome.degraded) {
-      const g = outcome.degraded;
-      repo.warn(`engine degraded: requested ${g.requested_engine}, used ${g.engine} (${g.reasons.join(', ')})`);
-    }
+    if (outcome.degraded) repo.warn(degradationWarning(outcome.degraded));
     await repo.audit({
       event_type: 'snapshot_create',
       snapshot_id: d.snapshot_id,

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rename, rm, rmdir } from 'node:fs/promises';
 
-import { CORE_TO_STORED, selectEngine, STORED_TO_CORE } from '../engine/select.js';
+import { selectEngine, STORED_TO_CORE } from '../engine/select.js';
 import { JvsError } from '../errors.js';
 import { fsyncDir } from '../fs/atomic.js';
 import type { Descriptor } from '../formats/descriptor.js';
@@ -16,7 +16,7 @@ import { READY } from '../formats/markers.js';
 import { getCore } from '../native/index.js';
 import { openCompressed } from '../compress/index.js';
 import type { Repository } from '../repo/repository.js';
-import type { Degradation } from '../snapshot/create.js';
+import { degradationOf, degradationWarning, type Degradation } from '../engine/degradation.js';
 import { pathExists } from '../fs/exists.js';
 
 
@@ -46,8 +46,8 @@ export async function materializeSnapshot(repo: Repository, d: Descriptor, dest:
   }
   await getCore().syncTree(dest);
   await fsyncDir(`${dest}/..`);
-  if (!report || report.degraded.length === 0) return {};
-  const degraded: Degradation = { requested_engine: choice.engine, engine: CORE_TO_STORED[report.engine], reasons: [...report.degraded] };
-  repo.warn(`engine degraded: requested ${degraded.requested_engine}, used ${degraded.engine} (${degraded.reasons.join(', ')})`);
+  const degraded = degradationOf(choice.engine, report);
+  if (!degraded) return {};
+  repo.warn(degradationWarning(degraded));
   return { degraded };
 }

@@ -49,8 +49,8 @@ export default class RestoreCommand extends JvsCommand {
     }
     // After the bar is cleared, so the line is not drawn into it.
     if (decompressed !== undefined) this.out.stderr(`decompressed ${decompressed} files\n`);
-    // A map (§2.6): keys in byte order, whatever order the library built them in.
-    if (this.out.json) return this.out.printJson(Object.fromEntries(Object.entries(result).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+    // The library returns the map of §2.6 with its keys already in byte order.
+    if (this.out.json) return this.out.printJson(result);
     this.out.lines(...this.text(result, ref === 'HEAD'));
   }
 
