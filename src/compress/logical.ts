@@ -20,8 +20,7 @@ import type { Readable } from 'node:stream';
 import { JvsError } from '../errors.js';
 import type { Descriptor } from '../formats/descriptor.js';
 import { READY } from '../formats/markers.js';
-import { rootHashOf } from '../manifest/store.js';
-import { getCore, type HashRecord, type WalkEntry } from '../native/index.js';
+import { assembleRecords, getCore, type HashRecord, type WalkEntry } from '../native/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { baseName, hasRecord, key, recordOf, stripGz, type LogicalEntry } from './entry.js';
 import { gunzipDigest, gunzipFile, gunzipStream, setMtime } from './gzip.js';
@@ -91,7 +90,7 @@ export class CompressedSnapshot {
     const raw = await getCore().hashPaths(this.dir, asStored.map((e) => e.stored!));
     asStored.forEach((e, i) => Object.assign(e, { size: raw[i]?.size, hash: raw[i]?.hash }));
     const records = this.entries.filter(hasRecord).map(recordOf);
-    return { rootHash: rootHashOf(records), records };
+    return { rootHash: assembleRecords(records).rootHash, records };
   }
 
   /** The bytes of the logical file at `path` (a file entry) as a stream. */

@@ -8,12 +8,11 @@
  * it (and every object's id against its bytes), so a torn or stale manifest is treated as
  * absent, never trusted.
  */
-import { createHash } from 'node:crypto';
 import { readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { writeFileVisible } from '../fs/atomic.js';
-import type { HashRecord } from '../native/index.js';
+import { assembleRecords, type HashRecord } from '../native/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { buildTrees, decodeTree, sha256, type TreeEntry } from './tree.js';
 import { pathExists } from '../fs/exists.js';
@@ -47,18 +46,6 @@ export async function writeManifest(
   return { root, objectsWritten: written };
 }
 
-/** The lines of §4 assembled from records, hashed: what a manifest must reproduce. */
-export function rootHashOf(records: readonly HashRecord[]): string {
-  const lines = records.map((r) => {
-    const mode = `mode=${r.perm.toString(8).padStart(4, '0')}`;
-    const meta = r.kind === 'file' ? `${mode},size=${r.size}` : mode;
-    return Buffer.concat([Buffer.from(`${r.kind}:`), r.path, Buffer.from(`:${meta}:${r.hash}\n`)]);
-  });
-  lines.sort(Buffer.compare);
-  const h = createHash('sha256');
-  for (const l of lines) h.update(l);
-  return h.digest('hex');
-}
 
 async function readObject(layout: RepoLayout, id: string, cache: Map<string, TreeEntry[]>): Promise<TreeEntry[]> {
   const hit = cache.get(id);
@@ -105,7 +92,7 @@ export async function loadManifest(layout: RepoLayout, snapshotId: string, expec
     await collect(layout, root, Buffer.alloc(0), records, new Map());
     // Unrecorded directories are only ever `.READY`; anything else means a damaged object.
     if (records.some((r) => r.path.equals(READY))) return undefined;
-    if (rootHashOf(records) !== expectedRootHash) return undefined;
+    if (assembleRecords(records).rootHash !== expectedRootHash) return undefined;
     return { root, records };
   } catch {
     return undefined;

@@ -113,4 +113,16 @@ describe('manifest store', () => {
     expect(await countObjects(layout)).toBe(2);
     expect(await loadManifest(layout, 'b', b.rootHash)).toBeDefined();
   });
+
+  it('sorts the bare lines (§4 step 4), also when one line extends another with a byte below newline', async () => {
+    const { layout, dir } = await scratch();
+    await writeFile(join(dir, 'a'), 'x');
+    await chmod(join(dir, 'a'), 0o644);
+    // A name that makes its line start with the whole line of `a`, followed by \x01.
+    const hashOfX = '2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881';
+    await writeFile(Buffer.from(`${dir}/a:mode=0644,size=1:${hashOfX}\x01z`), 'y');
+    const h = await getCore().hashTree(dir, { records: true });
+    await writeManifest(layout, 's', h.records!, h.rootHash);
+    expect(await loadManifest(layout, 's', h.rootHash)).toBeDefined();
+  });
 });

@@ -7,11 +7,11 @@ import type { CommonOptions, HashOptions, HashRecord, HashResult, WalkEntry } fr
 import { JvsCoreError, displayPath, ioError, throwIfCancelled, unsupportedFile } from './errors.js';
 import { FILES_IN_FLIGHT, forEachLimited } from './pool.js';
 import { ProgressReporter } from './progress.js';
+import { assembleRecords } from '../records.js';
 import { TreePaths, baseName, kindOf, walkTree } from './walk.js';
 
 const READ_CHUNK = 1 << 20;
 const READY = Buffer.from('.READY');
-const NEWLINE = Buffer.from('\n');
 /*
  * O_NOFOLLOW and O_NONBLOCK: the entry was a regular file at lstat time, but if it has since been
  * replaced by a symlink or a FIFO, opening must neither follow it nor hang (fstat then rejects it).
@@ -56,22 +56,13 @@ export async function hashTree(root: string, opts: HashOptions = {}): Promise<Ha
     progress.tick();
   });
 
-  const lines = [...records.values()].map((r) => ({ record: r, line: recordLine(r) }));
-  lines.sort((a, b) => Buffer.compare(a.line, b.line));
-  const digest = createHash('sha256');
-  for (const { line } of lines) digest.update(line).update(NEWLINE);
+  const { rootHash, ordered } = assembleRecords([...records.values()]);
   progress.finish();
-  const result: HashResult = { rootHash: digest.digest('hex'), count: lines.length, bytes };
-  if (opts.records === true) result.records = lines.map((l) => l.record);
+  const result: HashResult = { rootHash, count: ordered.length, bytes };
+  if (opts.records === true) result.records = ordered;
   return result;
 }
 
-/** The line `<type>:<path>:<meta>:<hash>` of §4 step 3, as bytes (the path is never decoded). */
-function recordLine(r: HashRecord): Buffer {
-  const mode = `mode=${r.perm.toString(8).padStart(4, '0')}`;
-  const meta = r.kind === 'file' ? `${mode},size=${r.size}` : mode;
-  return Buffer.concat([Buffer.from(`${r.kind}:`), r.path, Buffer.from(`:${meta}:${r.hash}`)]);
-}
 
 function record(e: WalkEntry, hash: string): HashRecord {
   if (e.kind === 'dir') return { kind: 'dir', path: e.path, perm: e.mode & 0o777, size: 0, hash };
