@@ -6,7 +6,7 @@
  */
 import { readdir } from 'node:fs/promises';
 
-import { byteOrder } from '../formats/gc-plan.js';
+import { byteOrder } from '../encoding/order.js';
 import { readWorktreeConfig, type WorktreeConfig } from '../formats/worktree-config.js';
 import { listLocks } from '../locks/index.js';
 import type { RepoLayout } from '../repo/layout.js';

@@ -2,7 +2,7 @@
  * Checks 5 (lineage) and 9 (`--strict`: checksum and payload hash of every snapshot), on the
  * integrity module's verification (CONTRACT §8.1, §2.8).
  */
-import { byteOrder } from '../formats/gc-plan.js';
+import { byteOrder } from '../encoding/order.js';
 import { pathExists } from '../fs/exists.js';
 import { checkLineage } from '../integrity/lineage.js';
 import { checkContent } from '../integrity/verify.js';

@@ -4,7 +4,7 @@
  * the snapshot (tombstone), GC is deleting it now (its directory sits in GC's trash), or an
  * intent explains it (check 3 reports that). No automatic repair: these need a human.
  */
-import { byteOrder } from '../formats/gc-plan.js';
+import { byteOrder } from '../encoding/order.js';
 import { hasTombstone } from '../formats/tombstone.js';
 import { TMP_PREFIX } from '../fs/atomic.js';
 import { pathExists } from '../fs/exists.js';

@@ -13,7 +13,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
-import { byteOrder } from '../formats/gc-plan.js';
+import { byteOrder } from '../encoding/order.js';
 import { readIntent } from '../formats/markers.js';
 import { TMP_PREFIX } from '../fs/atomic.js';
 import { pathExists } from '../fs/exists.js';

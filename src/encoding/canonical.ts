@@ -6,10 +6,8 @@
 import { createHash } from 'node:crypto';
 
 import { encodeJson, type JsonValue } from './json.js';
+import { byteOrder } from './order.js';
 
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
 
 function sortKeys(v: JsonValue): JsonValue {
   if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) return v;

@@ -4,6 +4,7 @@
  * so v8.2 can run our plans and we can run v8.2's. Also home of the Go-decoder-like field
  * reader the three §3.8 formats (plan, tombstone, pin) share.
  */
+import { byteOrder } from '../encoding/order.js';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -118,7 +119,6 @@ export interface GcPlanExtras {
 export const PLAN_TTL_NS = 3_600_000_000_000n;
 
 /** Byte-wise (UTF-8) order, the order Go's sort.Strings gives. */
-export const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 /** Sorted byte-wise; an empty list is Go's nil slice, printed `null` (§3.8). */
 function sortedOrNull(ids: readonly string[]): string[] | null {

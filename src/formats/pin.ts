@@ -13,7 +13,8 @@ import { writeFileAtomic } from '../fs/atomic.js';
 import { errnoCode, goPathError } from '../fs/go-errors.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { isSafeComponent } from '../repo/names.js';
-import { byteOrder, GoFields } from './gc-plan.js';
+import { byteOrder } from '../encoding/order.js';
+import { GoFields } from './gc-plan.js';
 
 export interface Pin {
   snapshot_id: string;

@@ -9,7 +9,8 @@ import { dirname } from 'node:path';
 import { encodeJson } from '../encoding/json.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { errnoCode } from '../fs/go-errors.js';
-import { byteOrder, GoFields } from '../formats/gc-plan.js';
+import { byteOrder } from '../encoding/order.js';
+import { GoFields } from '../formats/gc-plan.js';
 import type { RepoLayout } from '../repo/layout.js';
 
 export interface GcRunState {

@@ -7,14 +7,12 @@ import { lstat, readlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
 import { JvsError } from '../errors.js';
-import type { Descriptor } from '../formats/descriptor.js';
 import type { HashRecord } from '../native/index.js';
 import { openCompressed, resolveLinks, type LinkNode } from '../compress/index.js';
-import { resolveForDiff } from '../repo/refs.js';
+import { resolveInWorktree } from './resolve.js';
 import type { Repository } from '../repo/repository.js';
 import { checkRelativePath } from '../snapshot/paths.js';
 import { snapshotRecords } from '../snapshot/records.js';
-import { loadWorktree } from '../snapshot/snapshot.js';
 
 export interface LsEntry {
   path: Buffer;
@@ -25,14 +23,6 @@ export interface LsEntry {
   target?: Buffer;
 }
 
-async function resolve(repo: Repository, ref: string, worktree: string | undefined, context: string): Promise<Descriptor> {
-  const head = worktree ? (await loadWorktree(repo, worktree)).head_snapshot_id : undefined;
-  try {
-    return await resolveForDiff(repo.layout, ref, { inWorktree: worktree !== undefined, ...(head ? { headId: head } : {}) });
-  } catch (e) {
-    throw e instanceof JvsError ? e.withContext(context) : e;
-  }
-}
 
 function toEntry(r: HashRecord): LsEntry {
   const e: LsEntry = { path: r.path, type: r.kind, mode: r.perm, size: r.size };
@@ -42,7 +32,7 @@ function toEntry(r: HashRecord): LsEntry {
 
 /** Direct children of `path` (default: the root), or the entry itself when it is not a directory. */
 export async function ls(repo: Repository, ref: string, path: string | undefined, worktree?: string): Promise<LsEntry[]> {
-  const d = await resolve(repo, ref, worktree, 'ls');
+  const d = await resolveInWorktree(repo, ref, worktree, 'ls');
   const rel = path === undefined ? '.' : checkRelativePathIn('ls', path);
   const records = await snapshotRecords(repo, d);
   const want = Buffer.from(rel);
@@ -98,7 +88,7 @@ async function resolveInside(rel: string, shown: string, id: string, lookup: (p:
 
 /** The bytes of a file in a snapshot, as a stream. */
 export async function cat(repo: Repository, ref: string, path: string, worktree?: string): Promise<Readable> {
-  const d = await resolve(repo, ref, worktree, 'cat');
+  const d = await resolveInWorktree(repo, ref, worktree, 'cat');
   const rel = checkRelativePathIn('cat', path);
   if (rel === '.') throw new JvsError('E_USAGE', `cat: ${path} is a directory`);
   const root = repo.layout.snapshotDir(d.snapshot_id);

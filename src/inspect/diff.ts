@@ -8,10 +8,9 @@ import { JvsError } from '../errors.js';
 import type { Descriptor } from '../formats/descriptor.js';
 import { goPathError } from '../fs/go-errors.js';
 import { listSnapshots } from '../repo/catalog.js';
-import { resolveForDiff } from '../repo/refs.js';
+import { resolveInWorktree } from './resolve.js';
 import type { Repository } from '../repo/repository.js';
 import { snapshotRecords } from '../snapshot/records.js';
-import { loadWorktree } from '../snapshot/snapshot.js';
 import { compareSides, sidesOfRecords, sidesOfWorktree, type Side } from './compare.js';
 
 export interface DiffChange {
@@ -98,14 +97,7 @@ async function records(repo: Repository, d: Descriptor, which: 'from' | 'to'): P
 }
 
 export async function diff(repo: Repository, o: DiffOptions): Promise<DiffResult> {
-  const head = o.worktree ? (await loadWorktree(repo, o.worktree)).head_snapshot_id : undefined;
-  const resolve = async (ref: string, context: string): Promise<Descriptor> => {
-    try {
-      return await resolveForDiff(repo.layout, ref, { inWorktree: o.worktree !== undefined, ...(head ? { headId: head } : {}) });
-    } catch (e) {
-      throw e instanceof JvsError ? e.withContext(context) : e;
-    }
-  };
+  const resolve = (ref: string, context: string): Promise<Descriptor> => resolveInWorktree(repo, ref, o.worktree, context);
   let from: Descriptor;
   let to: Descriptor | undefined;
   if (o.from === undefined) {

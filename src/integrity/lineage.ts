@@ -3,7 +3,7 @@
  * snapshot whose descriptor exists or that GC deleted (tombstone), and following parents must
  * never come back to where it started.
  */
-import { byteOrder } from '../formats/gc-plan.js';
+import { byteOrder } from '../encoding/order.js';
 import { parentOf, type Descriptor } from '../formats/descriptor.js';
 import { hasTombstone } from '../formats/tombstone.js';
 import { pathExists } from '../fs/exists.js';

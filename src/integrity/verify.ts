@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 import { ERROR_CLASSES, JvsError } from '../errors.js';
 import { checksumValid, readDescriptor, type Descriptor } from '../formats/descriptor.js';
-import { byteOrder } from '../formats/gc-plan.js';
+import { byteOrder } from '../encoding/order.js';
 import { READY } from '../formats/markers.js';
 import { pathExists } from '../fs/exists.js';
 import { getCore } from '../native/index.js';

@@ -22,6 +22,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
+import { byteOrder } from '../encoding/order.js';
 import { JvsError } from '../errors.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { breakStale, publish, readHolder, release, sweepLeftovers, type Holder, type LockStatus } from './file.js';
@@ -122,7 +123,6 @@ async function runThenRelease<T>(fn: () => Promise<T>, held: readonly Held[]): P
   return result;
 }
 
-const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 /**
  * Runs `fn` holding the locks of `names` (validated worktree names; taken in byte order) while

@@ -1,8 +1,5 @@
 import type { CoreError } from './types.js';
 
-/** The error classes the core produces (CONTRACT §1.6, plus E_CANCELLED). */
-export type CoreErrorCode = 'E_IO' | 'E_UNSUPPORTED_FILE' | 'E_NOT_FOUND' | 'E_EXISTS' | 'E_CANCELLED';
-
 /** The Error both core implementations throw (see CoreError in types.ts). */
 export class JvsCoreError extends Error implements CoreError {
   readonly code: string;

@@ -30,13 +30,6 @@ function createdNs(d: Descriptor): bigint {
   return parseTimestamp(d.created_at)?.ns ?? -(2n ** 63n);
 }
 
-export function newestFirst(a: Descriptor, b: Descriptor): number {
-  const x = createdNs(a);
-  const y = createdNs(b);
-  if (x !== y) return x > y ? -1 : 1;
-  return a.snapshot_id < b.snapshot_id ? 1 : a.snapshot_id > b.snapshot_id ? -1 : 0;
-}
-
 /** Snapshot directory names (not `*.tmp`). */
 export async function snapshotDirs(layout: RepoLayout): Promise<string[]> {
   try {

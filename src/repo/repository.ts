@@ -15,6 +15,7 @@ import { appendAudit, type AuditEvent } from '../formats/audit.js';
 import { readWorktreeConfig, writeWorktreeConfig } from '../formats/worktree-config.js';
 import { currentDirectory, DiscoveryError, findRepo, NOT_IN_WORKTREE, openRepoAt, repoScopedError, worktreeOf, worktreeScopedError, type Repo } from './discovery.js';
 import { RepoLayout } from './layout.js';
+import { snapshotDirs } from './catalog.js';
 import { verifyAll, verifySnapshot, type VerifyAllOptions, type VerifyAllReport, type VerifyOptions, type VerifyResult } from '../integrity/index.js';
 import { doctor, type DoctorOptions, type DoctorResult } from '../doctor/index.js';
 import { gcPlan, gcRun, type GcRunOptions, type GcRunResult } from '../gc/index.js';
@@ -197,34 +198,28 @@ export class Repository {
     }
   }
 
-  /** Names of worktrees whose config loads, sorted; unloadable ones go to `skipped`. */
-  async worktreeNames(skipped?: (name: string, err: unknown) => void): Promise<string[]> {
-    let entries: string[];
-    try {
-      entries = await readdir(this.layout.worktreesDir);
-    } catch {
-      return [];
-    }
-    const names: string[] = [];
+  /** Worktrees whose config loads, by directory name, sorted; unloadable ones go to `skipped`. */
+  private async loadWorktrees(skipped?: (name: string, err: unknown) => void): Promise<{ name: string; config: WorktreeConfig }[]> {
+    const entries = await readdir(this.layout.worktreesDir).catch(() => [] as string[]);
+    const out: { name: string; config: WorktreeConfig }[] = [];
     for (const name of entries.sort()) {
       try {
-        await readWorktreeConfig(this.layout.worktreeConfig(name));
-        names.push(name);
+        out.push({ name, config: await readWorktreeConfig(this.layout.worktreeConfig(name)) });
       } catch (e) {
         skipped?.(name, e);
       }
     }
-    return names;
+    return out;
   }
 
-  /** Directory names in `.jvs/snapshots/` that are not `*.tmp` (§2.2). */
-  async snapshotDirNames(): Promise<string[]> {
-    try {
-      const entries = await readdir(this.layout.snapshotsDir, { withFileTypes: true });
-      return entries.filter((e) => e.isDirectory() && !e.name.endsWith('.tmp')).map((e) => e.name);
-    } catch {
-      return [];
-    }
+  /** Configs of the worktrees whose config loads, sorted by name (`worktree list`). */
+  async worktreeConfigs(skipped?: (name: string, err: unknown) => void): Promise<WorktreeConfig[]> {
+    return (await this.loadWorktrees(skipped)).map((w) => w.config);
+  }
+
+  /** Names of the worktrees whose config loads, sorted. */
+  async worktreeNames(): Promise<string[]> {
+    return (await this.loadWorktrees()).map((w) => w.name);
   }
 
   /** `jvs snapshot` (§2.3): snapshots a worktree; the result equals `snapshot --json`. */
@@ -368,7 +363,7 @@ export class Repository {
       repo_id: this.repoId,
       repo_root: this.root,
       snapshot_engine: choice.engine,
-      total_snapshots: (await this.snapshotDirNames()).length,
+      total_snapshots: (await snapshotDirs(this.layout)).length,
       total_worktrees: (await this.worktreeNames()).length,
     };
   }

@@ -5,7 +5,7 @@ import { rename, rm } from 'node:fs/promises';
 
 import { JvsError } from '../errors.js';
 import { pathExists } from '../fs/exists.js';
-import { isDetached, readWorktreeConfig, writeWorktreeConfig, type WorktreeConfig } from '../formats/worktree-config.js';
+import { isDetached, writeWorktreeConfig, type WorktreeConfig } from '../formats/worktree-config.js';
 import { assertInside } from '../repo/contain.js';
 import { validateName } from '../repo/names.js';
 import type { Repository } from '../repo/repository.js';
@@ -13,10 +13,7 @@ import { requireWorktree, worktreeExists } from './lookup.js';
 
 /** Every loadable config, sorted by name; unloadable ones are warned about (§2.7 list). */
 export async function listWorktrees(repo: Repository): Promise<WorktreeConfig[]> {
-  const names = await repo.worktreeNames((name, err) => repo.warn(`skipping malformed worktree ${name}: ${(err as Error).message}`));
-  const out: WorktreeConfig[] = [];
-  for (const n of names) out.push(await readWorktreeConfig(repo.layout.worktreeConfig(n)));
-  return out;
+  return repo.worktreeConfigs((name, err) => repo.warn(`skipping malformed worktree ${name}: ${(err as Error).message}`));
 }
 
 /** The payload path of an existing worktree. */

@@ -1,7 +1,7 @@
 import { JvsCoreError } from '../errors.js';
 
 /** The fallback throws the same error class as the native side. */
-export { JvsCoreError, type CoreErrorCode } from '../errors.js';
+export { JvsCoreError } from '../errors.js';
 
 /** Display form of a raw name. Lossy for non-UTF-8 bytes, which is acceptable for messages only. */
 export function displayPath(path: Buffer | string): string {
