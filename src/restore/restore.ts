@@ -12,7 +12,8 @@ import { selectEngine, STORED_TO_CORE } from '../engine/select.js';
 import { JvsError } from '../errors.js';
 import { checksumValid, readDescriptor, type Descriptor } from '../formats/descriptor.js';
 import { isDetached, writeWorktreeConfig, type WorktreeConfig } from '../formats/worktree-config.js';
-import { getCore, type Progress } from '../native/index.js';
+import { getCore, type HashRecord, type Progress } from '../native/index.js';
+import { pathExists } from '../fs/exists.js';
 import { inexactWarning, openCompressed } from '../compress/index.js';
 import { freshDescriptor, listSnapshots, tryDescriptor } from '../repo/catalog.js';
 import { fuzzyOne, notFoundBlock } from '../repo/refs.js';
@@ -100,10 +101,11 @@ async function carryOut(
   paths: string[] | undefined,
   safety: { take: boolean; id?: string },
   onProgress?: (p: Progress) => void,
+  loaded?: HashRecord[],
 ): Promise<{ safetyId?: string; degraded?: Degradation; cfg: WorktreeConfig; decompressed: number }> {
   const cfg = await loadWorktree(repo, worktree);
   const payload = repo.layout.payload(worktree);
-  const records = await snapshotRecords(repo, d);
+  const records = loaded ?? (await snapshotRecords(repo, d));
   // A full restore of a partial snapshot is scoped to the snapshot's own paths (§5.3 prop. 3);
   // the path `.` is the whole worktree (but, being a path restore, leaves the head alone).
   const scope = paths?.includes('.') ? undefined : (paths ?? d.partial_paths);
@@ -190,17 +192,18 @@ export async function restore(repo: Repository, opts: RestoreOptions): Promise<R
   try {
     if (!checksumValid(d)) throw new JvsError('E_DESCRIPTOR_CORRUPT', 'verify snapshot: E_DESCRIPTOR_CORRUPT: checksum mismatch');
     const paths = opts.paths?.map(checkRelativePath);
+    // Loaded once: the path check below and the plan both need the target's records.
+    const records = await snapshotRecords(repo, d);
     if (opts.paths && paths) {
-      const records = await snapshotRecords(repo, d);
-      const walked = await getCore().walk(repo.layout.payload(opts.worktree));
+      const payload = repo.layout.payload(opts.worktree);
       for (const [i, p] of paths.entries()) {
         const b = [Buffer.from(p)];
-        if (p !== '.' && !records.some((r) => inScope(r.path, b)) && !walked.some((e) => inScope(e.path, b))) {
+        if (p !== '.' && !records.some((r) => inScope(r.path, b)) && !(await pathExists(`${payload}/${p}`))) {
           throw new JvsError('E_NOT_FOUND', `path not found in snapshot or worktree: ${opts.paths[i]}`);
         }
       }
     }
-    const done = await carryOut(repo, opts.worktree, d, paths, { take: !opts.discard }, opts.onProgress);
+    const done = await carryOut(repo, opts.worktree, d, paths, { take: !opts.discard }, opts.onProgress, records);
     if (done.decompressed > 0) opts.onDecompressed?.(done.decompressed);
     const detached = isDetached(done.cfg);
     await repo.audit({
