@@ -79,7 +79,7 @@ async function benchOn(
       }
     }
     out.push({
-      dataset: { name: ds.name, label: ds.label, files: ds.files, fileSize: ds.fileSize, dirs: ds.dirs, bytes: ds.bytes, entries: ds.entries, path: ds.path },
+      dataset: ds,
       fs,
       baseline,
       results,

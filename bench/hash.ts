@@ -63,7 +63,7 @@ export async function benchHash(opts: BenchOptions): Promise<CommandOutcome> {
     const prep = results.flatMap((r) => r.samples.flatMap((s) => (s?.prepMs !== undefined ? [s.prepMs] : [])));
     if (prep.length > 0) notes.push(`untimed warm-up read before each run: ${Math.min(...prep).toFixed(0)}–${Math.max(...prep).toFixed(0)} ms`);
     runs.push({
-      dataset: { name: ds.name, label: ds.label, files: ds.files, fileSize: ds.fileSize, dirs: ds.dirs, bytes: ds.bytes, entries: ds.entries, path: ds.path },
+      dataset: ds,
       fs,
       baseline,
       results,

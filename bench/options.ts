@@ -18,9 +18,11 @@ export interface BenchOptions {
 }
 
 export interface CommandOutcome {
+  /** Command-specific reference numbers (e.g. openssl speed). */
   reference: Record<string, unknown>;
   datasets: DatasetRun[];
   targets: TargetCheck[];
+  /** Parts not measured, and why (no XFS, native core missing, …). */
   skipped: string[];
   /** Legend of the results table, when the default (ours in a child, baselines as processes) does not fit. */
   legend?: string;

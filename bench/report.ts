@@ -6,12 +6,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import type { Dataset } from './datasets.js';
 import type { MachineFacts } from './machine.js';
+import type { CommandOutcome } from './options.js';
 import { fmtMs, type ContenderResult, type Ratio } from './runner.js';
 import { repoRoot } from './util.js';
 
 export interface DatasetRun {
-  dataset: { name: string; label: string; files: number; fileSize: number; dirs: number; bytes: number; entries: number; path: string };
+  dataset: Dataset;
   /** Filesystem the dataset (and clone destinations) lived on. */
   fs: string;
   /** What the "vs baseline" column compares ours against. */
@@ -39,7 +41,8 @@ export interface TargetCheck {
 
 export type BenchCommand = 'hash' | 'clone' | 'repo';
 
-export interface BenchReport {
+/** What a command measured (CommandOutcome) plus when, where and how it was invoked. */
+export interface BenchReport extends CommandOutcome {
   command: BenchCommand;
   /** The command line that produced it, as a user would type it. */
   invocation: string;
@@ -47,16 +50,6 @@ export interface BenchReport {
   quick: boolean;
   runs: number;
   machine: MachineFacts;
-  /** Command-specific reference numbers (e.g. openssl speed). */
-  reference: Record<string, unknown>;
-  datasets: DatasetRun[];
-  targets: TargetCheck[];
-  /** Parts not measured, and why (no XFS, native core missing, …). */
-  skipped: string[];
-  /** What the columns of the results table mean, when not the hash/clone default. */
-  legend?: string;
-  /** How --runs became rounds, when the command does not run every contender --runs times. */
-  runsNote?: string;
   durationS: number;
 }
 
