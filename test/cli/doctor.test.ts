@@ -5,17 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { extractFixture } from '../support/fixture.js';
+import { freshFixture } from '../support/fixture.js';
 import { jsonError, jvs } from './run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'jvs-cli-doctor-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let n = 0;
-const fixture = (): string => {
-  const dir = join(tmp, `fx${n++}`);
-  mkdirSync(dir);
-  return extractFixture(dir);
-};
+const fixture = (): string => freshFixture(tmp, `fx${n++}`);
 
 const LEFTOVER = '1795263420999-aaaaaaaa';
 /** What a snapshot killed after materializing leaves: its tmp directory and its intent. */

@@ -1,22 +1,18 @@
 // `jvs verify` (§2.8) through the built CLI: all-mode and single mode, text and JSON, tamper
 // reports (document on stdout, error object as the last stderr line, exit 1), --quick, raw ids.
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { extractFixture, FIXTURE_IDS } from '../support/fixture.js';
+import { freshFixture, FIXTURE_IDS } from '../support/fixture.js';
 import { repoWithHistory } from './repo-with-history.js';
 import { jsonError, jvs } from './run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'jvs-cli-verify-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let n = 0;
-const fixture = (): string => {
-  const dir = join(tmp, `fx${n++}`);
-  mkdirSync(dir);
-  return extractFixture(dir);
-};
+const fixture = (): string => freshFixture(tmp, `fx${n++}`);
 const IDS = Object.values(FIXTURE_IDS).sort();
 const ok = (id: string): string => `{\n    "snapshot_id": "${id}",\n    "checksum_valid": true,\n    "payload_hash_valid": true,\n    "tamper_detected": false\n  }`;
 

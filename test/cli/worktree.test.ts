@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { extractFixture, FIXTURE_IDS } from '../support/fixture.js';
+import { freshFixture, FIXTURE_IDS } from '../support/fixture.js';
 import { repoWithHistory } from './repo-with-history.js';
 import { jsonError, jvs } from './run.js';
 
@@ -13,11 +13,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'jvs-cli-worktree-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let n = 0;
 const history = () => repoWithHistory(tmp, `r${n++}`);
-const fixture = (): string => {
-  const dir = join(tmp, `fx${n++}`);
-  mkdirSync(dir);
-  return extractFixture(dir);
-};
+const fixture = (): string => freshFixture(tmp, `fx${n++}`);
 const short = (id: string): string => id.slice(0, 8);
 const TS = '"\\d{4}-\\d{2}-\\d{2}T[0-9:.]+Z"';
 

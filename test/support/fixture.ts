@@ -1,5 +1,6 @@
 /** The jvs v8.2 repository fixture (../shared/fixtures/upstream-v8.2-demo.tar). */
 import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const FIXTURE_TAR = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'upstream-v8.2-demo.tar');
@@ -8,6 +9,13 @@ export const FIXTURE_TAR = join(import.meta.dirname, '..', '..', '..', 'shared',
 export function extractFixture(dir: string): string {
   execFileSync('tar', ['-xf', FIXTURE_TAR, '-C', dir]);
   return join(dir, 'demo');
+}
+
+/** Extracts a fresh copy into a new directory `<parent>/<name>`; returns the repository root. */
+export function freshFixture(parent: string, name: string): string {
+  const dir = join(parent, name);
+  mkdirSync(dir);
+  return extractFixture(dir);
 }
 
 /** The fixture's snapshot ids (see shared/fixtures/README.md). */
