@@ -131,6 +131,19 @@ describe('jvs info', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ snapshot_engine: 'copy' });
   });
 
+  it('an invalid JVS_SNAPSHOT_ENGINE is ignored with a warning too; both invalid warn in order (§6.1)', () => {
+    const dir = scratch();
+    jvs(['init', 'demo'], { cwd: dir });
+    const root = join(dir, 'demo');
+    const stored = (JSON.parse(jvs(['info', '--json'], { cwd: root, env: {} }).stdout) as { snapshot_engine: string }).snapshot_engine;
+    const one = jvs(['info', '--json'], { cwd: root, env: { JVS_SNAPSHOT_ENGINE: 'bogus' } });
+    expect(one.status).toBe(0);
+    expect(one.stderr).toBe('warning: ignoring JVS_SNAPSHOT_ENGINE=bogus\n');
+    expect(JSON.parse(one.stdout)).toMatchObject({ snapshot_engine: stored });
+    const both = jvs(['info'], { cwd: root, env: { JVS_ENGINE: 'nope', JVS_SNAPSHOT_ENGINE: 'bogus' } });
+    expect(both.stderr).toBe('warning: ignoring JVS_ENGINE=nope\nwarning: ignoring JVS_SNAPSHOT_ENGINE=bogus\n');
+  });
+
   it('outside a repository prints the two-line block (E_NOT_A_REPO, exit 1)', () => {
     const r = jvs(['info'], { cwd: scratch() });
     expect(r).toEqual({

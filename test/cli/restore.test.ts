@@ -1,6 +1,6 @@
 // `jvs restore` (§2.6) through the built CLI: texts, JSON, safety snapshots, --discard, HEAD,
 // paths after `--`, `-i` with piped answers, and the lookup failures.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -262,5 +262,44 @@ describe('restore progress', () => {
     const piped = jvs(['restore', 'two'], { cwd: main, env });
     expect(piped.status).toBe(0);
     expect(piped.stderr).toBe('');
+  });
+});
+
+describe('an interrupted restore (§2.6 step 6)', () => {
+  const journals = (root: string): string[] => readdirSync(join(root, '.jvs/ext/restore'));
+
+  it('killed after applying: the next `jvs snapshot` completes it, says so, then refuses the detached state', async () => {
+    const h = await history();
+    const killed = jvs(['restore', h.v1], { cwd: h.main, env: { JVS_CRASH_AT: 'restore:applied' } });
+    expect(killed.status).toBe(-1); // SIGKILL: no exit status
+    expect(config(h.root)).toMatchObject({ head_snapshot_id: h.v2 });
+    expect(journals(h.root)).toEqual(['main.json']);
+
+    // Step 2 sees head = latest; step 9 completes the restore to v1, and the re-check refuses.
+    const r = jvs(['snapshot', '--json', 'after'], { cwd: h.main });
+    expect(r.stderr.split('\n')[0]).toBe(`note: completed interrupted restore to ${h.v1}`);
+    expect(jsonError(r).code).toBe('E_DETACHED');
+    expect(r.status).toBe(1);
+    expect(config(h.root)).toMatchObject({ head_snapshot_id: h.v1, latest_snapshot_id: h.v2 });
+    expect(readFileSync(join(h.main, 'a.txt'), 'utf8')).toBe('one');
+    expect(existsSync(join(h.main, 'b.txt'))).toBe(false);
+    expect(journals(h.root)).toEqual([]);
+  });
+
+  it('killed after moving head: the next `jvs snapshot` completes it, says so, and snapshots', async () => {
+    const h = await history();
+    expect(jvs(['restore', h.v1], { cwd: h.main }).status).toBe(0);
+    expect(jvs(['restore', 'HEAD'], { cwd: h.main, env: { JVS_CRASH_AT: 'restore:head' } }).status).toBe(-1);
+    expect(journals(h.root)).toEqual(['main.json']);
+
+    writeFileSync(join(h.main, 'c.txt'), 'new');
+    const r = jvs(['snapshot', '--json', 'after'], { cwd: h.main });
+    expect(r.stderr).toBe(`note: completed interrupted restore to ${h.v2}\n`);
+    expect(r.status).toBe(0);
+    const id = (JSON.parse(r.stdout) as { snapshot_id: string }).snapshot_id;
+    expect(config(h.root)).toMatchObject({ head_snapshot_id: id, latest_snapshot_id: id });
+    expect(readFileSync(join(h.main, 'b.txt'), 'utf8')).toBe('bee');
+    expect(journals(h.root)).toEqual([]);
+    expect(jvs(['snapshot', 'again'], { cwd: h.main }).stderr).toBe('');
   });
 });

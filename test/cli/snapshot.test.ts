@@ -175,6 +175,24 @@ describe('jvs snapshot: output', () => {
     expect(after).toMatch(/^Created snapshot \x1b\[36m\d{13}-[0-9a-f]{8}\x1b\[0m\r\n$/);
   });
 
+  it('an audit log that cannot be written is a warning; the snapshot still succeeds (§3.11)', () => {
+    const { root, main } = fresh();
+    const log = join(root, '.jvs/audit/audit.jsonl');
+    rmSync(log, { force: true });
+    mkdirSync(log); // appending to a directory fails (EISDIR), also for root
+    writeFileSync(join(main, 'a.txt'), 'a');
+    const r = jvs(['snapshot', 'kept'], { cwd: main, env: ENV });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Created snapshot \d{13}-[0-9a-f]{8}\n$/);
+    expect(r.stderr).toMatch(/^warning: failed to write audit log: .*EISDIR.*\n$/);
+    const id = r.stdout.trim().split(' ').pop()!;
+    expect(readdirSync(join(root, '.jvs/descriptors'))).toEqual([`${id}.json`]);
+    const j = jvs(['snapshot', '--json', 'again'], { cwd: main, env: ENV });
+    expect(j.status).toBe(0);
+    expect(JSON.parse(j.stdout)).toMatchObject({ note: 'again' });
+    expect(j.stderr).toMatch(/^warning: failed to write audit log: /);
+  });
+
   it('draws no progress bar into a pipe', () => {
     const { main } = fresh();
     writeFileSync(join(main, 'big'), Buffer.alloc(1 << 20));
