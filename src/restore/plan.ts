@@ -1,10 +1,12 @@
 /**
  * What a restore must change (CONTRACT §5.3 properties 2–4): the worktree within the scope is
  * compared entry by entry with the snapshot's records; only entries whose type, content, link
- * target or permission bits differ are touched. Content is hashed only for files whose type and
- * size already match (a different size is a difference without reading anything).
+ * target or permission bits differ are touched. Content costs what changed (issue 4): a file
+ * the worktree's stat cache vouches for is not read, a file of another size differs without
+ * reading, and only the rest is hashed.
  */
 import { getCore, type HashRecord, type WalkEntry } from '../native/index.js';
+import { pathKey, trustedHash, type StatCache } from '../statcache/cache.js';
 
 export type Action =
   /** Remove a worktree entry (recursively for directories). */
@@ -20,6 +22,10 @@ export interface RestorePlan {
   actions: Action[];
   /** Worktree files and symlinks that the plan removes or overwrites (for the safety check). */
   overwritten: Buffer[];
+  /** The walk the plan was made from (the whole payload, in and out of scope). */
+  walked: WalkEntry[];
+  /** Content hashes of worktree files known now (from the stat cache or read), by path key. */
+  known: Map<string, string>;
 }
 
 const READY = '.READY';
@@ -39,8 +45,13 @@ export function inScope(path: Buffer, scope: readonly Buffer[] | undefined): boo
   return scope.some((s) => path.equals(s) || (path.length > s.length && path[s.length] === 0x2f && path.subarray(0, s.length).equals(s)));
 }
 
-function under(path: Buffer, dir: Buffer): boolean {
-  return path.length > dir.length && path[dir.length] === 0x2f && path.subarray(0, dir.length).equals(dir);
+/** Whether some proper ancestor directory of `path` is in `dirs` (O(depth), keys as latin1). */
+function underAny(path: Buffer, dirs: ReadonlySet<string>): boolean {
+  if (dirs.size === 0) return false;
+  for (let i = path.indexOf(0x2f); i >= 0; i = path.indexOf(0x2f, i + 1)) {
+    if (dirs.has(path.toString('latin1', 0, i))) return true;
+  }
+  return false;
 }
 
 /**
@@ -48,7 +59,7 @@ function under(path: Buffer, dir: Buffer): boolean {
  * `.READY` entries below the root are not part of the payload (§4) and are left alone; the
  * root-level `.READY` (a v8.2 leftover) is always removed.
  */
-export async function planRestore(payload: string, target: readonly HashRecord[], scope?: readonly Buffer[]): Promise<RestorePlan> {
+export async function planRestore(payload: string, target: readonly HashRecord[], scope?: readonly Buffer[], cache?: StatCache): Promise<RestorePlan> {
   const current = await getCore().walk(payload);
   const want = new Map<string, HashRecord>();
   for (const r of target) if (inScope(r.path, scope)) want.set(key(r.path), r);
@@ -57,16 +68,16 @@ export async function planRestore(payload: string, target: readonly HashRecord[]
 
   const actions: Action[] = [];
   const overwritten: Buffer[] = [];
-  const removedDirs: Buffer[] = [];
+  const removedDirs = new Set<string>();
   const remove = (e: WalkEntry): void => {
     actions.push({ op: 'remove', path: e.path, kind: e.kind });
-    if (e.kind === 'dir') removedDirs.push(e.path);
+    if (e.kind === 'dir') removedDirs.add(key(e.path));
   };
 
   // Entries to drop: not in the snapshot, or of another type.
   for (const e of current) {
     if (!have.has(key(e.path))) continue;
-    if (removedDirs.some((d) => under(e.path, d))) {
+    if (underAny(e.path, removedDirs)) {
       if (e.kind !== 'dir') overwritten.push(e.path);
       continue;
     }
@@ -79,19 +90,25 @@ export async function planRestore(payload: string, target: readonly HashRecord[]
     }
   }
 
-  // Same type, same size: read to compare content.
-  const candidates = current.filter((e) => {
+  // Same type, same size: the content decides — from the stat cache, else read.
+  const known = new Map<string, string>();
+  const toRead: Buffer[] = [];
+  for (const e of current) {
+    if (e.kind !== 'file') continue;
+    const cached = cache ? trustedHash(cache, e) : undefined;
+    if (cached !== undefined) {
+      known.set(pathKey(e.path), cached);
+      continue;
+    }
     const r = want.get(key(e.path));
-    return e.kind === 'file' && r?.kind === 'file' && r.size === e.size && have.has(key(e.path));
-  });
-  const hashed = new Map<string, string>();
-  const records = await getCore().hashPaths(payload, candidates.map((e) => e.path));
-  for (const r of records) hashed.set(key(r.path), r.hash);
+    if (r?.kind === 'file' && r.size === e.size && have.has(key(e.path))) toRead.push(e.path);
+  }
+  for (const r of await getCore().hashPaths(payload, toRead)) known.set(key(r.path), r.hash);
 
   for (const r of target) {
     if (!want.has(key(r.path))) continue;
     const e = have.get(key(r.path));
-    const gone = !e || e.kind !== r.kind || removedDirs.some((d) => under(r.path, d));
+    const gone = !e || e.kind !== r.kind || underAny(r.path, removedDirs);
     if (r.kind === 'dir') {
       if (gone) actions.push({ op: 'mkdir', path: r.path, perm: r.perm });
       else if ((e.mode & 0o777) !== r.perm) actions.push({ op: 'chmod', path: r.path, perm: r.perm, kind: 'dir' });
@@ -108,12 +125,12 @@ export async function planRestore(payload: string, target: readonly HashRecord[]
       }
       continue;
     }
-    if (e.size !== r.size || hashed.get(key(r.path)) !== r.hash) {
+    if (e.size !== r.size || known.get(key(r.path)) !== r.hash) {
       actions.push({ op: 'put', path: r.path, record: r });
       overwritten.push(r.path);
     } else if ((e.mode & 0o777) !== r.perm) {
       actions.push({ op: 'chmod', path: r.path, perm: r.perm, kind: 'file' });
     }
   }
-  return { actions, overwritten };
+  return { actions, overwritten, walked: current, known };
 }

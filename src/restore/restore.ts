@@ -7,7 +7,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 import { crashPoint } from '../crash.js';
-import { nowTimestamp } from '../encoding/timestamp.js';
+import { nowNs, nowTimestamp } from '../encoding/timestamp.js';
 import { selectEngine, STORED_TO_CORE } from '../engine/select.js';
 import { JvsError } from '../errors.js';
 import { checksumValid, readDescriptor, type Descriptor } from '../formats/descriptor.js';
@@ -24,7 +24,8 @@ import { loadWorktree, saveSafetySnapshot } from '../snapshot/snapshot.js';
 import { snapshotRecords } from '../snapshot/records.js';
 import { applyPlan, stagingPath } from './apply.js';
 import { readJournal, removeJournal, writeJournal } from './journal.js';
-import { inScope, planRestore } from './plan.js';
+import { inScope, planRestore, type RestorePlan } from './plan.js';
+import { freshCache, loadStatCache, pathKey, saveStatCache } from '../statcache/cache.js';
 
 export interface RestoreOptions {
   worktree: string;
@@ -70,19 +71,43 @@ async function resolveRestoreRef(repo: Repository, cfg: WorktreeConfig, ref: str
   }
 }
 
-/** Whether restoring would lose work that the head snapshot does not hold (§5.3 property 5). */
-async function hasUnsavedChanges(repo: Repository, payload: string, cfg: WorktreeConfig, overwritten: Buffer[]): Promise<boolean> {
-  if (overwritten.length === 0) return false;
+/**
+ * Whether restoring would lose work that the head snapshot does not hold (§5.3 property 5).
+ * Hashes the plan already knows (stat cache or read) are used; only the rest is read.
+ */
+async function hasUnsavedChanges(repo: Repository, payload: string, cfg: WorktreeConfig, plan: RestorePlan): Promise<boolean> {
+  if (plan.overwritten.length === 0) return false;
   const headId = cfg.head_snapshot_id;
   const head = headId ? await tryDescriptor(repo.layout, headId) : undefined;
   if (!head) return true;
-  const saved = new Map((await snapshotRecords(repo, head)).map((r) => [r.path.toString('latin1'), r]));
-  const current = await getCore().hashPaths(payload, overwritten);
+  const saved = new Map((await snapshotRecords(repo, head)).map((r) => [pathKey(r.path), r]));
+  const kinds = new Map(plan.walked.map((e) => [pathKey(e.path), e.kind]));
+  const current = new Map<string, { kind: string; hash: string }>();
+  const unknown: Buffer[] = [];
+  for (const p of plan.overwritten) {
+    const hash = plan.known.get(pathKey(p));
+    if (hash !== undefined && kinds.get(pathKey(p)) === 'file') current.set(pathKey(p), { kind: 'file', hash });
+    else unknown.push(p);
+  }
+  for (const r of await getCore().hashPaths(payload, unknown)) current.set(pathKey(r.path), r);
   // The status comparison: content or type of files and symlinks; permission bits do not count.
-  return current.some((c) => {
-    const s = saved.get(c.path.toString('latin1'));
+  return [...current].some(([k, c]) => {
+    const s = saved.get(k);
     return !s || s.kind !== c.kind || s.hash !== c.hash;
   });
+}
+
+/**
+ * The worktree's stat cache after a restore: every file the plan saw and left alone, with the
+ * hash it knew (cached or read). Replaced, chmodded and removed entries are left out — their
+ * stat changed — and so is everything untouched whose stat moved since the plan's walk.
+ * `takenNs` precedes that walk, so whatever the restore wrote is racily clean under it.
+ */
+async function refreshStatCache(repo: Repository, worktree: string, payload: string, plan: RestorePlan, takenNs: bigint): Promise<void> {
+  const touched = new Set(plan.actions.map((a) => pathKey(a.path)));
+  const after = await getCore().walk(payload);
+  const hashes = new Map([...plan.known].filter(([k]) => !touched.has(k)));
+  await saveStatCache(repo.layout, worktree, freshCache(takenNs, plan.walked, after, hashes));
 }
 
 async function removeStaging(payload: string): Promise<void> {
@@ -110,10 +135,11 @@ async function carryOut(
   // the path `.` is the whole worktree (but, being a path restore, leaves the head alone).
   const scope = paths?.includes('.') ? undefined : (paths ?? d.partial_paths);
   const scopeBufs = scope?.map((p) => Buffer.from(p));
-  const plan = await planRestore(payload, records, scopeBufs);
+  const takenNs = nowNs();
+  const plan = await planRestore(payload, records, scopeBufs, await loadStatCache(repo.layout, worktree));
 
   let safetyId = safety.id;
-  if (safety.take && (await hasUnsavedChanges(repo, payload, cfg, plan.overwritten))) {
+  if (safety.take && (await hasUnsavedChanges(repo, payload, cfg, plan))) {
     try {
       safetyId = (await saveSafetySnapshot(repo, worktree, `safety: before restore to ${d.snapshot_id}`)).snapshot_id;
     } catch (e) {
@@ -153,6 +179,8 @@ async function carryOut(
     await writeWorktreeConfig(repo.layout.worktreeConfig(worktree), next);
   }
   crashPoint('restore:head');
+  // Only speed depends on the cache: failing to save it fails nothing.
+  await refreshStatCache(repo, worktree, payload, plan, takenNs).catch(() => undefined);
   await removeJournal(journalPath);
   await removeStaging(payload);
   // §6.2: a restore that did not get the requested mechanism says so.

@@ -124,7 +124,9 @@ export async function snapshot(repo: Repository, opts: SnapshotOptions): Promise
 export async function saveSafetySnapshot(repo: Repository, worktree: string, note: string, payload = repo.layout.payload(worktree)): Promise<Descriptor> {
   const cfg = await loadWorktree(repo, worktree);
   const choice = await selectEngine(repo.root, repo.layout.extTmp, repo.env);
-  const { descriptor: d } = await createSnapshot(repo.layout, {
+  // The worktree's own payload has a stat cache: unchanged files are neither read nor copied.
+  const own = payload === repo.layout.payload(worktree);
+  const { descriptor: d, statCache } = await createSnapshot(repo.layout, {
     worktree,
     payload,
     note,
@@ -132,7 +134,9 @@ export async function saveSafetySnapshot(repo: Repository, worktree: string, not
     engine: choice.engine,
     ...(cfg.head_snapshot_id ? { parentId: cfg.head_snapshot_id } : {}),
     kind: 'safety',
+    ...(own ? { statCache: await loadStatCache(repo.layout, worktree) } : {}),
   });
+  if (statCache) await saveStatCache(repo.layout, worktree, statCache).catch(() => undefined);
   await repo.audit({
     event_type: 'snapshot_create',
     snapshot_id: d.snapshot_id,

@@ -7,7 +7,7 @@ import { chmod, link, readFile, rename, rm, stat, writeFile } from 'node:fs/prom
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { Repository } from '../../src/index.js';
+import { Repository } from '../../src/index.js';
 import { getCore, type WalkEntry } from '../../src/native/index.js';
 import { knownHashes, loadStatCache, RACY_NS, saveStatCache, trustedHash } from '../../src/statcache/cache.js';
 import { freshRepo, tempDir } from '../support/repo.js';
@@ -225,5 +225,78 @@ describe('copy engine: unchanged files are hard links to the parent snapshot', (
     expect(await readFile(join(root, '.jvs/snapshots', second.snapshot_id, 'same'), 'utf8')).toBe('same content');
     const v = await repo.verify(second.snapshot_id);
     expect(v.payload_hash_valid).toBe(true);
+  });
+});
+
+describe('restore with a stat cache', () => {
+  /** `f` and `g` old and settled; snapshot `a` (f=aaaa, g=gggg), then f=bbbb, g=hhhh snapshotted as `b`. */
+  async function twoSnapshots(): Promise<{ repo: Repository; root: string; a: string; b: string }> {
+    const { repo, root } = await freshRepo(tmp, `r${n++}`);
+    const main = join(root, 'main');
+    await writeFile(join(main, 'f'), 'aaaa');
+    await writeFile(join(main, 'g'), 'gggg');
+    for (const x of ['f', 'g']) oldMtime(join(main, x));
+    await settle();
+    const a = (await repo.snapshot({ worktree: 'main' })).snapshot_id;
+    await writeFile(join(main, 'f'), 'bbbb');
+    await writeFile(join(main, 'g'), 'hhhh');
+    for (const x of ['f', 'g']) oldMtime(join(main, x));
+    await settle();
+    const b = (await repo.snapshot({ worktree: 'main' })).snapshot_id;
+    return { repo, root, a, b };
+  }
+
+  it('restores exact bytes and leaves a cache of only the files it did not touch', async () => {
+    const { repo, root, a, b } = await twoSnapshots();
+    const main = join(root, 'main');
+    await repo.restore({ worktree: 'main', ref: a });
+    expect(await readFile(join(main, 'f'), 'utf8')).toBe('aaaa');
+    expect(await readFile(join(main, 'g'), 'utf8')).toBe('gggg');
+    // Both were replaced: their new stat is racily clean, so the cache holds neither.
+    expect((await loadStatCache(repo.layout, 'main')).entries.size).toBe(0);
+    await settle();
+    expect((await repo.status('main')).clean).toBe(true);
+    expect([...(await loadStatCache(repo.layout, 'main')).entries.keys()].sort()).toEqual(['f', 'g']);
+    await settle();
+    await repo.restore({ worktree: 'main', ref: b });
+    expect(await readFile(join(main, 'f'), 'utf8')).toBe('bbbb');
+    expect(await readFile(join(main, 'g'), 'utf8')).toBe('hhhh');
+  });
+
+  it('a trusted entry is really used: a lying hash makes restore skip a same-size file', async () => {
+    // White-box: g is settled and unchanged; the cache claims it already holds snapshot a's
+    // content, so restore must not touch it — proof that it was not read.
+    const { repo, root, a } = await twoSnapshots();
+    await repo.status('main');
+    const cache = await loadStatCache(repo.layout, 'main');
+    expect(cache.entries.has('g')).toBe(true);
+    const aHash = (await getCore().hashTree(join(root, '.jvs/snapshots', a), { records: true })).records!.find((r) => r.path.toString() === 'g')!.hash;
+    cache.entries.get('g')!.hash = aHash;
+    await saveStatCache(repo.layout, 'main', cache);
+    await repo.restore({ worktree: 'main', ref: a });
+    expect(await readFile(join(root, 'main', 'f'), 'utf8')).toBe('aaaa');
+    expect(await readFile(join(root, 'main', 'g'), 'utf8')).toBe('hhhh');
+  });
+
+  it('an unsaved change is saved first, and the safety snapshot links what did not change (copy engine)', async () => {
+    const { repo: plain, root, a, b } = await twoSnapshots();
+    // The engine of a safety snapshot comes from the environment or detection (not config).
+    const repo = Repository.openAt(root, { env: { JVS_ENGINE: 'copy' } });
+    const main = join(root, 'main');
+    await writeFile(join(main, 'f'), 'cccc');
+    const r = await repo.restore({ worktree: 'main', ref: a });
+    const safety = r.safety_snapshot_id!;
+    expect(safety).toBeDefined();
+    const snap = (id: string, f: string): string => join(root, '.jvs/snapshots', id, f);
+    expect(await readFile(snap(safety, 'f'), 'utf8')).toBe('cccc');
+    expect(await readFile(snap(safety, 'g'), 'utf8')).toBe('hhhh');
+    const ino = async (p: string): Promise<bigint> => (await stat(p, { bigint: true })).ino;
+    // g is unchanged since the head b: linked to b's copy, not copied.
+    expect((await plain.history({ all: true })).find((d) => d.snapshot_id === safety)!.engine).toBe('copy');
+    expect(await ino(snap(safety, 'g'))).toBe(await ino(snap(b, 'g')));
+    expect(await ino(snap(safety, 'f'))).not.toBe(await ino(snap(b, 'f')));
+    const v = await repo.verify(safety);
+    expect(v.payload_hash_valid && !v.tamper_detected).toBe(true);
+    expect(await readFile(join(main, 'f'), 'utf8')).toBe('aaaa');
   });
 });
