@@ -11,6 +11,9 @@ const NO_TARGET = 0xffffffff;
 class Reader {
   private off = 0;
   constructor(private readonly buf: Buffer) {}
+  get offset(): number {
+    return this.off;
+  }
   get done(): boolean {
     return this.off >= this.buf.length;
   }
@@ -51,10 +54,27 @@ function kindOf<T>(table: readonly T[], code: number): T {
   return k;
 }
 
+/** Bytes of the stat identity in an encoded entry: mode u32 … ino u64, right after the kind. */
+const STAT_ID_BYTES = 44;
+
+/** The stat identity string of WalkEntry.statId, for entries that do not come from the codec. */
+export function statIdOf(s: { mode: number; size: number; mtimeNs: bigint; ctimeNs: bigint; dev: bigint; ino: bigint }): string {
+  const b = Buffer.allocUnsafe(STAT_ID_BYTES);
+  b.writeUInt32LE(s.mode, 0);
+  b.writeBigUInt64LE(BigInt(s.size), 4);
+  b.writeBigInt64LE(s.mtimeNs, 12);
+  b.writeBigInt64LE(s.ctimeNs, 20);
+  b.writeBigUInt64LE(s.dev, 28);
+  b.writeBigUInt64LE(s.ino, 36);
+  return b.toString('latin1');
+}
+
 export function decodeEntries(buf: Buffer): WalkEntry[] {
   const r = new Reader(buf);
   const out: WalkEntry[] = [];
   while (!r.done) {
+    // The encoder writes the identity fields in statIdOf's order: take them as one string.
+    const statId = buf.toString('latin1', r.offset + 1, r.offset + 1 + STAT_ID_BYTES);
     const kind = kindOf(KINDS, r.u8());
     const mode = r.u32();
     const size = Number(r.u64());
@@ -64,7 +84,7 @@ export function decodeEntries(buf: Buffer): WalkEntry[] {
     const ino = r.u64();
     const nlink = Number(r.u64());
     const path = r.bytes(r.u32());
-    const entry: WalkEntry = { path, kind, mode, size, mtimeNs, ctimeNs, dev, ino, nlink };
+    const entry: WalkEntry = { path, kind, mode, size, mtimeNs, ctimeNs, dev, ino, nlink, statId };
     const target = r.target();
     if (target) entry.target = target;
     out.push(entry);
@@ -91,13 +111,16 @@ export function decodeRecords(buf: Buffer): HashRecord[] {
 
 /** Known hashes for the binding: path_len u32, path, size u64, hash [32] (codec.rs decode_known). */
 export function encodeKnown(known: readonly KnownHash[]): Buffer {
-  const parts: Buffer[] = [];
+  let size = 0;
+  for (const k of known) size += 4 + k.path.length + 8 + 32;
+  // One buffer written in place (a snapshot passes every unchanged file of the tree).
+  const out = Buffer.allocUnsafe(size);
+  let off = 0;
   for (const k of known) {
-    const head = Buffer.alloc(4);
-    head.writeUInt32LE(k.path.length, 0);
-    const size = Buffer.alloc(8);
-    size.writeBigUInt64LE(BigInt(k.size), 0);
-    parts.push(head, k.path, size, Buffer.from(k.hash, 'hex'));
+    off = out.writeUInt32LE(k.path.length, off);
+    off += k.path.copy(out, off);
+    off = out.writeBigUInt64LE(BigInt(k.size), off);
+    off += out.write(k.hash, off, 'hex');
   }
-  return Buffer.concat(parts);
+  return out;
 }

@@ -5,4 +5,5 @@
 export { getCore, coreInfo, platformTag, type CoreInfo } from './loader.js';
 export { isCoreError } from './errors.js';
 export { assembleRecords, recordLine } from './records.js';
+export { statIdOf } from './codec.js';
 export type * from './types.js';

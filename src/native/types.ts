@@ -25,6 +25,12 @@ export interface WalkEntry {
   dev: bigint;
   ino: bigint;
   nlink: number;
+  /**
+   * The stat identity (mode, size, mtime ns, ctime ns, dev, ino) as a 44-byte latin1 string
+   * (codec.ts `statIdOf`): equal strings are equal identities, compared without BigInts — the
+   * stat cache's hot path.
+   */
+  statId: string;
   /** Symlink target bytes (symlinks only). */
   target?: Buffer;
 }

@@ -8,9 +8,10 @@
  * optimisation only: missing, damaged or foreign (another machine: dev differs) it changes
  * speed, never results.
  *
- * Format (ours, versioned): magic `JVSSTAT1\n`, taken_ns i64, then per entry path_len u32,
- * path, dev u64, ino u64, size u64, mtime_ns i64, ctime_ns i64, mode u32, hash[32];
- * little-endian.
+ * Format (ours, versioned): magic `JVSSTAT2\n`, taken_ns i64, then per entry path_len u32,
+ * path, the 44-byte stat identity (mode u32, size u64, mtime_ns i64, ctime_ns i64, dev u64,
+ * ino u64 — WalkEntry.statId's bytes), hash[32]; little-endian. A cache of another version is
+ * treated as absent.
  */
 import { readFile } from 'node:fs/promises';
 
@@ -18,7 +19,9 @@ import { writeFileVisible } from '../fs/atomic.js';
 import type { KnownHash, WalkEntry } from '../native/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 
-const MAGIC = Buffer.from('JVSSTAT1\n');
+const MAGIC = Buffer.from('JVSSTAT2\n');
+const STAT_ID_BYTES = 44;
+const HASH_BYTES = 32;
 
 /**
  * How close to the moment hashes were taken a modification makes an entry untrustworthy.
@@ -27,12 +30,8 @@ const MAGIC = Buffer.from('JVSSTAT1\n');
 export const RACY_NS = 2_000_000_000n;
 
 export interface StatEntry {
-  dev: bigint;
-  ino: bigint;
-  size: number;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
-  mode: number;
+  /** The lstat identity as WalkEntry.statId. */
+  statId: string;
   /** Lower-case hex content hash. */
   hash: string;
 }
@@ -50,7 +49,7 @@ function cachePath(layout: RepoLayout, worktree: string): string {
 
 export const pathKey = (p: Buffer): string => p.toString('latin1');
 
-/** The cache, or an empty one when it is missing or unreadable. */
+/** The cache, or an empty one when it is missing, unreadable or of another version. */
 export async function loadStatCache(layout: RepoLayout, worktree: string): Promise<StatCache> {
   const empty: StatCache = { takenNs: 0n, entries: new Map() };
   let buf: Buffer;
@@ -59,60 +58,44 @@ export async function loadStatCache(layout: RepoLayout, worktree: string): Promi
   } catch {
     return empty;
   }
-  try {
-    if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) return empty;
-    let off = MAGIC.length;
-    const takenNs = buf.readBigInt64LE(off);
-    off += 8;
-    const entries = new Map<string, StatEntry>();
-    while (off < buf.length) {
-      const len = buf.readUInt32LE(off);
-      const path = buf.subarray(off + 4, off + 4 + len);
-      off += 4 + len;
-      entries.set(pathKey(path), {
-        dev: buf.readBigUInt64LE(off),
-        ino: buf.readBigUInt64LE(off + 8),
-        size: Number(buf.readBigUInt64LE(off + 16)),
-        mtimeNs: buf.readBigInt64LE(off + 24),
-        ctimeNs: buf.readBigInt64LE(off + 32),
-        mode: buf.readUInt32LE(off + 40),
-        hash: buf.toString('hex', off + 44, off + 76),
-      });
-      off += 76;
-    }
-    return { takenNs, entries };
-  } catch {
+  if (buf.length < MAGIC.length + 8 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return empty;
+  let off = MAGIC.length;
+  const takenNs = buf.readBigInt64LE(off);
+  off += 8;
+  const entries = new Map<string, StatEntry>();
+  while (off < buf.length) {
+    if (off + 4 > buf.length) return empty;
+    const len = buf.readUInt32LE(off);
+    const end = off + 4 + len + STAT_ID_BYTES + HASH_BYTES;
     // Truncated or damaged: as if there were none.
-    return empty;
+    if (end > buf.length) return empty;
+    const key = buf.toString('latin1', off + 4, off + 4 + len);
+    off += 4 + len;
+    entries.set(key, { statId: buf.toString('latin1', off, off + STAT_ID_BYTES), hash: buf.toString('hex', off + STAT_ID_BYTES, end) });
+    off = end;
   }
+  return { takenNs, entries };
 }
 
 export async function saveStatCache(layout: RepoLayout, worktree: string, cache: StatCache): Promise<void> {
-  const parts: Buffer[] = [MAGIC];
-  const head = Buffer.alloc(8);
-  head.writeBigInt64LE(cache.takenNs);
-  parts.push(head);
+  let size = MAGIC.length + 8;
+  for (const key of cache.entries.keys()) size += 4 + key.length + STAT_ID_BYTES + HASH_BYTES;
+  // One buffer written in place: 100k entries would otherwise be 100k small allocations.
+  const buf = Buffer.allocUnsafe(size);
+  MAGIC.copy(buf, 0);
+  let off = buf.writeBigInt64LE(cache.takenNs, MAGIC.length);
   for (const [key, e] of cache.entries) {
-    const path = Buffer.from(key, 'latin1');
-    const rec = Buffer.alloc(4 + path.length + 76);
-    rec.writeUInt32LE(path.length, 0);
-    path.copy(rec, 4);
-    const o = 4 + path.length;
-    rec.writeBigUInt64LE(e.dev, o);
-    rec.writeBigUInt64LE(e.ino, o + 8);
-    rec.writeBigUInt64LE(BigInt(e.size), o + 16);
-    rec.writeBigInt64LE(e.mtimeNs, o + 24);
-    rec.writeBigInt64LE(e.ctimeNs, o + 32);
-    rec.writeUInt32LE(e.mode, o + 40);
-    Buffer.from(e.hash, 'hex').copy(rec, o + 44);
-    parts.push(rec);
+    off = buf.writeUInt32LE(key.length, off);
+    off += buf.write(key, off, 'latin1');
+    off += buf.write(e.statId, off, 'latin1');
+    off += buf.write(e.hash, off, 'hex');
   }
-  await writeFileVisible(cachePath(layout, worktree), Buffer.concat(parts), 0o644);
+  await writeFileVisible(cachePath(layout, worktree), buf, 0o644);
 }
 
 /** Whether two lstat observations of a file are the same identity. */
-export function sameStat(a: Pick<WalkEntry, 'dev' | 'ino' | 'size' | 'mtimeNs' | 'ctimeNs' | 'mode'>, b: Pick<WalkEntry, 'dev' | 'ino' | 'size' | 'mtimeNs' | 'ctimeNs' | 'mode'>): boolean {
-  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.mode === b.mode;
+export function sameStat(a: Pick<WalkEntry, 'statId'>, b: Pick<WalkEntry, 'statId'>): boolean {
+  return a.statId === b.statId;
 }
 
 /** The cached hash of a walked regular file, when its stat is identical and not racy. */
@@ -153,7 +136,7 @@ export function freshCache(takenNs: bigint, before: readonly WalkEntry[], after:
     const a = later.get(key);
     const hash = hashes.get(key);
     if (!a || !sameStat(e, a) || hash === undefined) continue;
-    entries.set(key, { dev: e.dev, ino: e.ino, size: e.size, mtimeNs: e.mtimeNs, ctimeNs: e.ctimeNs, mode: e.mode, hash });
+    entries.set(key, { statId: e.statId, hash });
   }
   return { takenNs, entries };
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFallbackCore } from '../../src/native/fallback/index.js';
+import { statIdOf } from '../../src/native/codec.js';
 import { onJuicefsMount } from '../../src/native/fallback/probe.js';
 import type { CoreError, HashRecord, Progress, WalkEntry } from '../../src/native/types.js';
 import {
@@ -214,17 +215,8 @@ describe('walk', () => {
     expect(names(entries)).toEqual(['a.txt', 'link', 'sub', 'sub/b.txt', 'sub/empty']);
     const [a, link, sub] = entries;
     const st = await lstat(join(src, 'a.txt'), { bigint: true });
-    expect(a).toEqual({
-      path: Buffer.from('a.txt'),
-      kind: 'file',
-      mode: Number(st.mode),
-      size: 5,
-      mtimeNs: st.mtimeNs,
-      ctimeNs: st.ctimeNs,
-      dev: st.dev,
-      ino: st.ino,
-      nlink: 1,
-    });
+    const identity = { mode: Number(st.mode), size: 5, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, dev: st.dev, ino: st.ino };
+    expect(a).toEqual({ path: Buffer.from('a.txt'), kind: 'file', ...identity, nlink: 1, statId: statIdOf(identity) });
     expect(link).toMatchObject({ kind: 'symlink', target: Buffer.from('a.txt'), size: 5 });
     expect(sub).toMatchObject({ kind: 'dir', mode: 0o40755 });
     expect(sub?.target).toBeUndefined();

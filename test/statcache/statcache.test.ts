@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Repository } from '../../src/index.js';
-import { getCore, type WalkEntry } from '../../src/native/index.js';
-import { knownHashes, loadStatCache, RACY_NS, saveStatCache, trustedHash } from '../../src/statcache/cache.js';
+import { getCore, statIdOf, type WalkEntry } from '../../src/native/index.js';
+import { knownHashes, loadStatCache, RACY_NS, saveStatCache, trustedHash, type StatEntry } from '../../src/statcache/cache.js';
 import { freshRepo, tempDir } from '../support/repo.js';
 
 let tmp: string;
@@ -52,25 +52,24 @@ async function settledRepo(): Promise<{ repo: Repository; root: string; first: s
 }
 
 /** Rewrites the saved stat cache through `edit`. */
-async function tamperCache(repo: Repository, edit: (e: { dev: bigint; hash: string }) => void): Promise<void> {
+async function tamperCache(repo: Repository, edit: (e: StatEntry) => void): Promise<void> {
   const cache = await loadStatCache(repo.layout, 'main');
   for (const e of cache.entries.values()) edit(e);
   await saveStatCache(repo.layout, 'main', cache);
 }
 
+/** The identity with another device: the same file as another machine would see it. */
+function onOtherDevice(statId: string): string {
+  const b = Buffer.from(statId, 'latin1');
+  b.writeBigUInt64LE(b.readBigUInt64LE(28) + 1n, 28);
+  return b.toString('latin1');
+}
+
 describe('trust rules', () => {
-  const entry = (over: Partial<WalkEntry> = {}): WalkEntry => ({
-    path: Buffer.from('f'),
-    kind: 'file',
-    mode: 0o100644,
-    size: 3,
-    mtimeNs: 1_000_000_000_000n,
-    ctimeNs: 1_000_000_000_000n,
-    dev: 1n,
-    ino: 2n,
-    nlink: 1,
-    ...over,
-  });
+  const entry = (over: Partial<WalkEntry> = {}): WalkEntry => {
+    const fields = { path: Buffer.from('f'), kind: 'file' as const, mode: 0o100644, size: 3, mtimeNs: 1_000_000_000_000n, ctimeNs: 1_000_000_000_000n, dev: 1n, ino: 2n, nlink: 1, ...over };
+    return { ...fields, statId: statIdOf(fields) };
+  };
   const cache = { takenNs: 1_000_000_000_000n + 10n * RACY_NS, entries: new Map([['f', { ...entry(), hash: 'aa'.repeat(32) }]]) };
 
   it('trusts an identical, settled stat', () => {
@@ -143,11 +142,11 @@ describe('snapshots with a stat cache describe exactly what was on disk', () => 
     const { repo, root, first } = await settledRepo();
     // Foreign: same paths and times, another device; and a lying hash that must not be used.
     await tamperCache(repo, (e) => {
-      e.dev += 1n;
+      e.statId = onOtherDevice(e.statId);
       e.hash = 'ff'.repeat(32);
     });
     expect((await repo.snapshot({ worktree: 'main' })).payload_root_hash).toBe(first);
-    await writeFile(join(root, '.jvs/ext/worktrees/main/stat.cache'), 'JVSSTAT1\ntruncated');
+    await writeFile(join(root, '.jvs/ext/worktrees/main/stat.cache'), 'JVSSTAT2\ntruncated');
     expect((await repo.snapshot({ worktree: 'main' })).payload_root_hash).toBe(first);
     await rm(join(root, '.jvs/ext/worktrees/main/stat.cache'));
     expect((await repo.snapshot({ worktree: 'main' })).payload_root_hash).toBe(first);

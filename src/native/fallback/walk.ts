@@ -11,6 +11,7 @@
 import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import type { CommonOptions, EntryKind, WalkEntry } from '../types.js';
+import { statIdOf } from '../codec.js';
 import { JvsCoreError, ioError } from './errors.js';
 import { forEachLimited } from './pool.js';
 import { ProgressReporter } from './progress.js';
@@ -133,17 +134,8 @@ async function lstatEntry(paths: TreePaths, rel: Buffer): Promise<[WalkEntry, Bi
   } catch (err) {
     throw ioError(err, 'cannot stat', rel);
   }
-  const entry: WalkEntry = {
-    path: rel,
-    kind: kindOf(st),
-    mode: Number(st.mode),
-    size: Number(st.size),
-    mtimeNs: st.mtimeNs,
-    ctimeNs: st.ctimeNs,
-    dev: st.dev,
-    ino: st.ino,
-    nlink: Number(st.nlink),
-  };
+  const identity = { mode: Number(st.mode), size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, dev: st.dev, ino: st.ino };
+  const entry: WalkEntry = { path: rel, kind: kindOf(st), ...identity, nlink: Number(st.nlink), statId: statIdOf(identity) };
   if (entry.kind === 'symlink') {
     try {
       entry.target = await readlink(abs, { encoding: 'buffer' });
