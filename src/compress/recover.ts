@@ -76,7 +76,7 @@ async function* relatives(layout: RepoLayout, d: Descriptor): AsyncGenerator<Des
 /** A relative's tree from our manifest of it, else (not compressed) from its directory. */
 async function viewOf(layout: RepoLayout, r: Descriptor): Promise<View | undefined> {
   const dir = layout.snapshotDir(r.snapshot_id);
-  const manifest = await loadManifest(layout, r.snapshot_id, r.payload_root_hash);
+  const manifest = await loadManifest(layout, r.snapshot_id, r.payload_root_hash, 'full');
   if (manifest) {
     const nodes = new Map<string, Node>();
     for (const rec of manifest.records) nodes.set(key(rec.path), { kind: rec.kind, perm: rec.perm, size: rec.size, hash: rec.hash, ...(rec.target ? { target: rec.target } : {}) });

@@ -33,7 +33,7 @@ export async function recordedManifest(layout: RepoLayout, snapshotId: string): 
   }
   const rootHash = pointer.trim().split(' ')[1];
   if (!rootHash) return undefined;
-  const loaded = await loadManifest(layout, snapshotId, rootHash);
+  const loaded = await loadManifest(layout, snapshotId, rootHash, 'full');
   return loaded ? { records: loaded.records, rootHash } : undefined;
 }
 

@@ -81,10 +81,20 @@ export interface LoadedManifest {
 }
 
 /**
- * Loads a snapshot's manifest if it exists and reproduces `expectedRootHash` (the descriptor's
+ * How much of a manifest a load checks. Every object is always checked against its id, so the
+ * tree read is exactly the tree whose root the pointer names; and the pointer binds that root
+ * to the payload hash it was computed from, in one atomic write by the code that computed both.
+ * `pointer` trusts that binding (status, restore, diff, linking: O(files) of hashing saved on
+ * every load); `full` also reassembles the records into the payload root hash — for verify and
+ * doctor, whose job is to distrust.
+ */
+export type ManifestCheck = 'pointer' | 'full';
+
+/**
+ * Loads a snapshot's manifest if it exists and belongs to `expectedRootHash` (the descriptor's
  * payload_root_hash); otherwise undefined. Never throws for a missing or damaged manifest.
  */
-export async function loadManifest(layout: RepoLayout, snapshotId: string, expectedRootHash: string): Promise<LoadedManifest | undefined> {
+export async function loadManifest(layout: RepoLayout, snapshotId: string, expectedRootHash: string, check: ManifestCheck = 'pointer'): Promise<LoadedManifest | undefined> {
   try {
     const [root, hash] = (await readFile(pointerPath(layout, snapshotId), 'utf8')).trim().split(' ');
     if (!root || hash !== expectedRootHash) return undefined;
@@ -92,7 +102,7 @@ export async function loadManifest(layout: RepoLayout, snapshotId: string, expec
     await collect(layout, root, Buffer.alloc(0), records, new Map());
     // Unrecorded directories are only ever `.READY`; anything else means a damaged object.
     if (records.some((r) => r.path.equals(READY))) return undefined;
-    if (assembleRecords(records).rootHash !== expectedRootHash) return undefined;
+    if (check === 'full' && assembleRecords(records).rootHash !== expectedRootHash) return undefined;
     return { root, records };
   } catch {
     return undefined;

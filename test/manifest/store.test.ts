@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { dropManifest, loadManifest, sweepObjects, writeManifest } from '../../src/manifest/store.js';
+import { dropManifest, loadManifest, pointerPath, sweepObjects, writeManifest } from '../../src/manifest/store.js';
 import { getCore } from '../../src/native/index.js';
 import { RepoLayout } from '../../src/repo/layout.js';
 import { buildAwkwardNamesTree, buildNonUtf8NamesTree } from '../native/fixtures.js';
@@ -94,6 +94,22 @@ describe('manifest store', () => {
     expect(await loadManifest(layout, 'missing', h.rootHash)).toBeUndefined();
     await writeFile(join(layout.manifestsDir, 'objects', root.slice(0, 2), root.slice(2)), 'JVST1\ngarbage');
     expect(await loadManifest(layout, 's', h.rootHash)).toBeUndefined();
+  });
+
+  it('a pointer is trusted by default; the full check also binds its tree to the payload hash', async () => {
+    // The decision of store.ts ManifestCheck: objects are always checked against their ids, the
+    // pointer's root-to-hash binding only by `full` (verify, doctor). A forged binding shows it.
+    const { layout, dir } = await scratch();
+    await writeFile(join(dir, 'f'), 'x');
+    const a = await getCore().hashTree(dir, { records: true });
+    await writeManifest(layout, 'a', a.records!, a.rootHash);
+    await writeFile(join(dir, 'g'), 'y');
+    const b = await getCore().hashTree(dir, { records: true });
+    const { root: rootB } = await writeManifest(layout, 'b', b.records!, b.rootHash);
+    await writeFile(pointerPath(layout, 'a'), `${rootB} ${a.rootHash}\n`);
+    expect((await loadManifest(layout, 'a', a.rootHash))?.records).toHaveLength(2);
+    expect(await loadManifest(layout, 'a', a.rootHash, 'full')).toBeUndefined();
+    expect((await loadManifest(layout, 'b', b.rootHash, 'full'))?.records).toHaveLength(2);
   });
 
   it('sweeps objects no snapshot reaches, keeping shared ones', async () => {
