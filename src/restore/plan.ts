@@ -134,3 +134,12 @@ export async function planRestore(payload: string, target: readonly HashRecord[]
   }
   return { actions, overwritten, walked: current, known };
 }
+
+/**
+ * Hashes of the worktree files the plan leaves exactly as they are: known files that it
+ * neither removes, overwrites (also below a removed directory) nor chmods.
+ */
+export function untouchedHashes(plan: RestorePlan): Map<string, string> {
+  const touched = new Set([...plan.overwritten, ...plan.actions.map((a) => a.path)].map(key));
+  return new Map([...plan.known].filter(([k]) => !touched.has(k)));
+}

@@ -24,7 +24,7 @@ import { loadWorktree, saveSafetySnapshot } from '../snapshot/snapshot.js';
 import { snapshotRecords } from '../snapshot/records.js';
 import { applyPlan, stagingPath } from './apply.js';
 import { readJournal, removeJournal, writeJournal } from './journal.js';
-import { inScope, planRestore, type RestorePlan } from './plan.js';
+import { inScope, planRestore, untouchedHashes, type RestorePlan } from './plan.js';
 import { freshCache, loadStatCache, pathKey, saveStatCache } from '../statcache/cache.js';
 
 export interface RestoreOptions {
@@ -98,16 +98,13 @@ async function hasUnsavedChanges(repo: Repository, payload: string, cfg: Worktre
 }
 
 /**
- * The worktree's stat cache after a restore: every file the plan saw and left alone, with the
- * hash it knew (cached or read). Replaced, chmodded and removed entries are left out — their
- * stat changed — and so is everything untouched whose stat moved since the plan's walk.
- * `takenNs` precedes that walk, so whatever the restore wrote is racily clean under it.
+ * The worktree's stat cache after a restore: every file the plan's walk saw and the restore
+ * left alone, with the hash the plan knew (cached, or read after that walk). Replaced,
+ * chmodded and removed entries are left out. No second walk is needed: `takenNs` precedes the
+ * plan's walk, so a file changed after it either has another stat now or is racily clean.
  */
-async function refreshStatCache(repo: Repository, worktree: string, payload: string, plan: RestorePlan, takenNs: bigint): Promise<void> {
-  const touched = new Set(plan.actions.map((a) => pathKey(a.path)));
-  const after = await getCore().walk(payload);
-  const hashes = new Map([...plan.known].filter(([k]) => !touched.has(k)));
-  await saveStatCache(repo.layout, worktree, freshCache(takenNs, plan.walked, after, hashes));
+async function refreshStatCache(repo: Repository, worktree: string, plan: RestorePlan, takenNs: bigint): Promise<void> {
+  await saveStatCache(repo.layout, worktree, freshCache(takenNs, plan.walked, plan.walked, untouchedHashes(plan)));
 }
 
 async function removeStaging(payload: string): Promise<void> {
@@ -180,7 +177,7 @@ async function carryOut(
   }
   crashPoint('restore:head');
   // Only speed depends on the cache: failing to save it fails nothing.
-  await refreshStatCache(repo, worktree, payload, plan, takenNs).catch(() => undefined);
+  await refreshStatCache(repo, worktree, plan, takenNs).catch(() => undefined);
   await removeJournal(journalPath);
   await removeStaging(payload);
   // §6.2: a restore that did not get the requested mechanism says so.
