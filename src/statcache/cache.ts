@@ -109,16 +109,33 @@ export function trustedHash(cache: StatCache, e: WalkEntry): string | undefined 
 }
 
 /**
+ * The files of `before` seen with the same stat identity in `after`. Both are walks, sorted by
+ * path bytes, so they are merged in step: no map of either is built (100k entries would cost
+ * more than the comparison). Passing the same walk twice keeps every file.
+ */
+function* heldStill(before: readonly WalkEntry[], after: readonly WalkEntry[]): Generator<WalkEntry> {
+  let j = 0;
+  for (const e of before) {
+    if (e.kind !== 'file') continue;
+    if (after === before) {
+      yield e;
+      continue;
+    }
+    while (j < after.length && Buffer.compare(after[j]!.path, e.path) < 0) j++;
+    const a = after[j];
+    if (a && a.statId === e.statId && a.path.equals(e.path)) yield e;
+  }
+}
+
+/**
  * Files of a walk whose hashes the cache vouches for, and whose stat did not change between
  * `before` and `after` (two walks around a clone): their clones hold the cached content.
  */
 export function knownHashes(cache: StatCache, before: readonly WalkEntry[], after: readonly WalkEntry[]): KnownHash[] {
-  const later = new Map(after.map((e) => [pathKey(e.path), e]));
   const out: KnownHash[] = [];
-  for (const e of before) {
+  for (const e of heldStill(before, after)) {
     const hash = trustedHash(cache, e);
-    const a = later.get(pathKey(e.path));
-    if (hash !== undefined && a && sameStat(e, a)) out.push({ path: e.path, size: e.size, hash });
+    if (hash !== undefined) out.push({ path: e.path, size: e.size, hash });
   }
   return out;
 }
@@ -128,15 +145,11 @@ export function knownHashes(cache: StatCache, before: readonly WalkEntry[], afte
  * and `after`, with the hash now known for its path. `takenNs` is when `before` was taken.
  */
 export function freshCache(takenNs: bigint, before: readonly WalkEntry[], after: readonly WalkEntry[], hashes: ReadonlyMap<string, string>): StatCache {
-  const later = new Map(after.map((e) => [pathKey(e.path), e]));
   const entries = new Map<string, StatEntry>();
-  for (const e of before) {
-    if (e.kind !== 'file') continue;
+  for (const e of heldStill(before, after)) {
     const key = pathKey(e.path);
-    const a = later.get(key);
     const hash = hashes.get(key);
-    if (!a || !sameStat(e, a) || hash === undefined) continue;
-    entries.set(key, { statId: e.statId, hash });
+    if (hash !== undefined) entries.set(key, { statId: e.statId, hash });
   }
   return { takenNs, entries };
 }
