@@ -8,11 +8,18 @@ import { copyFile, mkdir, open, readdir, readFile, rename, rm, writeFile } from 
 import { join } from 'node:path';
 
 import { coreInfo, Repository } from '../src/index.js';
+import type { DiffOptions, DiffResult } from '../src/inspect/diff.js';
 import { runInterleaved, type Contender, type ContenderResult } from './runner.js';
 
 export interface LoopOutcome {
   results: ContenderResult[];
   [key: string]: unknown;
+}
+
+/** What the diff loop needs of the library: src/ through tsx, or the built dist/index.js. */
+export interface DiffLib {
+  Repository: { openAt(root: string): { diff(opts: DiffOptions): Promise<DiffResult> } };
+  coreInfo: typeof coreInfo;
 }
 
 /** A contender timed inside this process: `ms` is the call alone; `prepare` stays untimed. */
@@ -21,8 +28,8 @@ function inProcess(
   kind: Contender['kind'],
   fn: () => Promise<Record<string, unknown> | void>,
   prepare?: () => Promise<void>,
+  core = coreInfo(),
 ): Contender {
-  const core = coreInfo();
   return {
     name,
     kind,
@@ -112,6 +119,7 @@ function listing(text: string): Map<string, string> {
 /**
  * `repo.diff({from, to})` of two snapshots (from their manifests), against the same question
  * answered naively: the two snapshots' `sha256sum` listings read, split into Maps and compared.
+ * `lib` is the library under test (default: src/).
  */
 export async function diffLoop(
   root: string,
@@ -121,15 +129,22 @@ export async function diffLoop(
   listB: string,
   iterations: number,
   warmup: number,
+  lib: DiffLib = { Repository, coreInfo },
 ): Promise<LoopOutcome> {
   const expectOne = (added: number, removed: number, modified: number): void => {
     if (added !== 0 || removed !== 0 || modified !== 1) throw new Error(`diff found ${added} added, ${removed} removed, ${modified} modified; expected 1 modified`);
   };
-  const ours = inProcess('library diff', 'ours', async () => {
-    const r = await Repository.openAt(root).diff({ from, to });
-    expectOne(r.total_added, r.total_removed, r.total_modified);
-    return { modified: r.modified?.[0]?.path.toString() };
-  });
+  const ours = inProcess(
+    'library diff',
+    'ours',
+    async () => {
+      const r = await lib.Repository.openAt(root).diff({ from, to });
+      expectOne(r.total_added, r.total_removed, r.total_modified);
+      return { modified: r.modified?.[0]?.path.toString() };
+    },
+    undefined,
+    lib.coreInfo(),
+  );
   const baseline = inProcess('sha256sum lists → Map', 'baseline', async () => {
     const [ta, tb] = await Promise.all([readFile(listA, 'utf8'), readFile(listB, 'utf8')]);
     const a = listing(ta);

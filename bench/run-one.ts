@@ -8,14 +8,19 @@
  *   node --import tsx bench/run-one.ts snapshot <repo>                  (one library snapshot of main)
  *   node --import tsx bench/run-one.ts snapshot-loop <repo> <scratch> <iterations> <warmup>
  *   node --import tsx bench/run-one.ts diff-loop <repo> <from> <to> <listA> <listB> <iterations> <warmup>
+ *   node --import tsx bench/run-one.ts diff-loop-dist …   (the same with the built dist/index.js)
  *
  * The core is loaded before the clock starts; `ms` is the time from just before the call to its
  * resolution. The loops (repo-child.ts) time many iterations in this one process and report them
  * in `result.results`. Prints one JSON line (ChildReport) on stdout; exit status 1 on failure.
  */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
 import { cloneTree, coreInfo, payloadRootHash } from '../src/index.js';
 import type { EngineName } from '../src/index.js';
-import { diffLoop, snapshotLoop, snapshotOnce } from './repo-child.js';
+import { diffLoop, snapshotLoop, snapshotOnce, type DiffLib } from './repo-child.js';
+import { repoRoot } from './util.js';
 
 export interface ChildReport {
   ok: boolean;
@@ -72,10 +77,12 @@ async function main(): Promise<ChildReport> {
       const [root, scratch, iterations, warmup] = args;
       if (!root || !scratch) throw new Error('usage: snapshot-loop <repo> <scratch> <iterations> <warmup>');
       report.result = await snapshotLoop(root, scratch, Number(iterations), Number(warmup));
-    } else if (op === 'diff-loop') {
+    } else if (op === 'diff-loop' || op === 'diff-loop-dist') {
       const [root, from, to, listA, listB, iterations, warmup] = args;
-      if (!root || !from || !to || !listA || !listB) throw new Error('usage: diff-loop <repo> <from> <to> <listA> <listB> <iterations> <warmup>');
-      report.result = await diffLoop(root, from, to, listA, listB, Number(iterations), Number(warmup));
+      if (!root || !from || !to || !listA || !listB) throw new Error(`usage: ${op} <repo> <from> <to> <listA> <listB> <iterations> <warmup>`);
+      // The built library, as the CLI runs it (a path, not a specifier: no compile-time dependency on dist/).
+      const lib = op === 'diff-loop-dist' ? ((await import(pathToFileURL(join(repoRoot, 'dist', 'index.js')).href)) as DiffLib) : undefined;
+      report.result = await diffLoop(root, from, to, listA, listB, Number(iterations), Number(warmup), lib);
     } else {
       throw new Error(`unknown op ${String(op)}`);
     }
