@@ -40,7 +40,8 @@ const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
 
 function spec(files: number, fileSize: number, dirs: number): DatasetSpec {
-  const count = files >= 10_000 && files % 1000 === 0 ? `${files / 1000}k` : String(files);
+  const count =
+    files >= 1_000_000 && files % 1_000_000 === 0 ? `${files / 1_000_000}M` : files >= 10_000 && files % 1000 === 0 ? `${files / 1000}k` : String(files);
   return {
     name: `${files}x${fmtBytes(fileSize)}`,
     label: `${count} × ${fmtBytes(fileSize).replace(/([0-9])([A-Z])/, '$1 $2')}`,
@@ -58,13 +59,18 @@ export const datasets = {
   kib100k: (scale = 1): DatasetSpec => spec(Math.max(1, Math.round(100_000 * scale)), KiB, Math.max(1, Math.round(100 * scale))),
   /** One file of 2 GiB. */
   big2g: (scale = 1): DatasetSpec => spec(1, Math.max(MiB, Math.round((2 * GiB * scale) / MiB) * MiB), 0),
+  /** 10 GiB in 1000 files of 10 MiB, 10 directories (`bench delta`). */
+  mib10x1000: (scale = 1): DatasetSpec => spec(Math.max(1, Math.round(1000 * scale)), 10 * MiB, scale >= 1 ? 10 : Math.max(1, Math.round(10 * scale))),
+  /** 1M empty files in 1000 directories (`bench delta`: memory at a million entries). */
+  empty1m: (scale = 1): DatasetSpec => spec(Math.max(1, Math.round(1_000_000 * scale)), 0, Math.max(1, Math.round(1000 * scale))),
 };
 
 function fileIv(name: string, index: number): Buffer {
   return createHash('sha256').update(`${name}/${index}`).digest().subarray(0, 16);
 }
 
-function relPath(s: DatasetSpec, i: number): string {
+/** Path of file `i` inside the dataset. */
+export function relPath(s: DatasetSpec, i: number): string {
   const file = `f${String(i).padStart(6, '0')}.bin`;
   if (s.dirs === 0) return file;
   return join(`d${String(i % s.dirs).padStart(4, '0')}`, file);

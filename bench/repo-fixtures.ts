@@ -44,7 +44,7 @@ export function jvs(args: string[], opts: ExecOptions = {}): Promise<ExecResult>
 }
 
 /** `jvs init <name>` takes a name, created in the current directory. */
-function initRepo(root: string): Promise<ExecResult> {
+export function initRepo(root: string): Promise<ExecResult> {
   return jvs(['init', basename(root)], { cwd: dirname(root) });
 }
 
@@ -87,9 +87,14 @@ export async function smallRepo(name: string, files: number): Promise<SmallRepo>
   return { root, payload: ds.path, victim: join(ds.path, first), fileSize: spec.fileSize };
 }
 
+/** The content of the victim file after its `seq`-th rewrite. */
+export function changedContent(size: number, seq: number): Buffer {
+  return Buffer.alloc(size, `change ${seq} `);
+}
+
 /** Rewrites the victim file (same size, new content). */
 export function changeFile(path: string, size: number, seq: number): void {
-  writeFileSync(path, Buffer.alloc(size, `change ${seq} `));
+  writeFileSync(path, changedContent(size, seq));
 }
 
 // ---- N snapshots ----------------------------------------------------------------------------------
@@ -174,12 +179,12 @@ export interface DiffRepo {
   /** Library snapshot times (first, second), ms. */
   snapshotMs: [number, number];
   engine: string;
-  /** What the second snapshot added to or changed in `.jvs/ext/manifests/`. */
-  manifestAdded: { files: number; bytes: number; allocated: number };
+  /** What the second snapshot added to `.jvs/ext/manifests/`. */
+  manifestAdded: Added;
 }
 
-/** path → [size, allocated bytes] of every file under `dir`. */
-function fileSizes(dir: string, out = new Map<string, [number, number]>()): Map<string, [number, number]> {
+/** path → [size, allocated bytes] of every file under `dir`, not entering the directories `skip` names. */
+export function fileSizes(dir: string, out = new Map<string, [number, number]>(), skip?: (path: string) => boolean): Map<string, [number, number]> {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -189,13 +194,40 @@ function fileSizes(dir: string, out = new Map<string, [number, number]>()): Map<
   for (const name of names) {
     const p = join(dir, name);
     const st = lstatSync(p);
-    if (st.isDirectory()) fileSizes(p, out);
-    else out.set(p, [st.size, st.blocks * 512]);
+    if (!st.isDirectory()) out.set(p, [st.size, st.blocks * 512]);
+    else if (!skip?.(p)) fileSizes(p, out, skip);
   }
   return out;
 }
 
-async function sha256Listing(dir: string, out: string): Promise<void> {
+export interface Added {
+  files: number;
+  bytes: number;
+  allocated: number;
+}
+
+/**
+ * What was added between two `fileSizes` listings: new files count whole, files that grew count
+ * their growth (an appended log line), `keep` selects the paths (default: all).
+ */
+export function addedBetween(
+  before: Map<string, [number, number]>,
+  after: Map<string, [number, number]>,
+  keep: (path: string) => boolean = () => true,
+): Added {
+  const added: Added = { files: 0, bytes: 0, allocated: 0 };
+  for (const [p, [size, allocated]] of after) {
+    if (!keep(p)) continue;
+    const [oldSize, oldAllocated] = before.get(p) ?? [0, 0];
+    if (size <= oldSize) continue;
+    added.files++;
+    added.bytes += size - oldSize;
+    added.allocated += Math.max(0, allocated - oldAllocated);
+  }
+  return added;
+}
+
+export async function sha256Listing(dir: string, out: string): Promise<void> {
   await sh(`cd ${q(dir)}; find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum > ${q(out)}`);
 }
 
@@ -231,14 +263,7 @@ export async function diffRepo(spec: DatasetSpec, log: (m: string) => void): Pro
   await sha256Listing(ds.path, listB);
   const second = await librarySnapshot(root);
   log(`  second snapshot: ${(second.ms / 1000).toFixed(1)} s`);
-  const added = { files: 0, bytes: 0, allocated: 0 };
-  for (const [p, [size, allocated]] of fileSizes(manifests)) {
-    const old = before.get(p);
-    if (old && old[0] === size) continue;
-    added.files++;
-    added.bytes += size;
-    added.allocated += allocated;
-  }
+  const added = addedBetween(before, fileSizes(manifests));
   const fixture: DiffRepo = {
     v: FIXTURE_VERSION,
     files: spec.files,

@@ -44,12 +44,12 @@ const LEGEND =
   'vs baseline: ours median / baseline median (in parentheses: the median of per-round ratios, the noise-robust one); the baseline of ' +
   'each group is its non-`jvs`, non-`library` row.';
 
-interface Group {
+export interface Group {
   run: DatasetRun;
   targets: TargetCheck[];
 }
 
-interface Ctx {
+export interface Ctx {
   opts: BenchOptions;
   /** ` (quick)` on target names of quick runs. */
   q: string;
@@ -58,7 +58,7 @@ interface Ctx {
 }
 
 /** A group as a dataset row; `files` > 0 fills the table's per-file column (from 100 files up). */
-function datasetOf(name: string, label: string, files: number, path: string, entries = files): DatasetRun['dataset'] {
+export function datasetOf(name: string, label: string, files: number, path: string, entries = files): DatasetRun['dataset'] {
   return { name, label, files, fileSize: 0, dirs: 0, bytes: 0, entries, path };
 }
 
@@ -68,13 +68,13 @@ function outputMatches(re: RegExp, what: string): (r: ExecResult) => void {
   };
 }
 
-function failureText(error: string | undefined): string {
+export function failureText(error: string | undefined): string {
   const first = (error ?? '').split('\n')[0] ?? '';
   return /unknown command/i.test(error ?? '') ? 'not available yet (unknown command in dist/cli)' : `failed: ${first}`;
 }
 
 /** A ≤ limit (ms) target on a contender's median, with its ratio to the group's baseline. */
-function timeTarget(d: DatasetRun, contender: string, workload: string, limitMs: number, showExcess: boolean): TargetCheck[] {
+export function timeTarget(d: DatasetRun, contender: string, workload: string, limitMs: number, showExcess: boolean): TargetCheck[] {
   const r = d.results.find((x) => x.name === contender);
   if (!r) return []; // filtered out with --only
   const target = `≤ ${limitMs} ms`;
@@ -87,7 +87,7 @@ function timeTarget(d: DatasetRun, contender: string, workload: string, limitMs:
   return [check(workload, contender, r.time.median, '<=', limitMs, parts.join('; '), target, false)];
 }
 
-function groupRun(ctx: Ctx, dataset: DatasetRun['dataset'], baseline: string, results: ContenderResult[], notes: string[]): DatasetRun {
+export function groupRun(ctx: Ctx, dataset: DatasetRun['dataset'], baseline: string, results: ContenderResult[], notes: string[]): DatasetRun {
   const ratios = results.filter((r) => r.kind === 'ours').flatMap((r) => ratioOf(results, r.name, baseline) ?? []);
   for (const r of results) if (r.error) notes.push(`${r.name}: ${failureText(r.error)}`);
   return { dataset, fs: ctx.fs, baseline, results, ratios, notes };
@@ -136,7 +136,7 @@ async function cliGroup(ctx: Ctx): Promise<Group> {
 }
 
 /** Runs a repo-child loop in a child process; its results, with the child's peak RSS on ours. */
-async function childLoop(ctx: Ctx, args: string[]): Promise<{ out: LoopOutcome; wallMs: number }> {
+export async function childLoop(ctx: Ctx, args: string[]): Promise<{ out: LoopOutcome; wallMs: number }> {
   const { report, proc } = await runOurs('native', args);
   const out = report.result as LoopOutcome | undefined;
   if (!out || !Array.isArray(out.results)) throw new Error(`${args[0] ?? ''}: the child reported no results`);
