@@ -3,17 +3,19 @@
  * 3, 6, 7): removals first (so a symlink standing where the snapshot has a directory is gone
  * before anything is created there), then directories, then each new or changed file or
  * symlink materialized in the staging sibling `<payload>.restore-tmp-<8 hex>` (same file
- * system) and renamed into place, then permission bits (directories deepest first, after their
- * children). Every parent written into is checked to resolve inside the payload.
+ * system; beside the target for a directory on another file system) and renamed into place,
+ * then permission bits (directories deepest first, after their children). Every parent
+ * written into is checked to resolve inside the payload.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, realpath, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 import { JvsError } from '../errors.js';
 import { fsyncDir } from '../fs/atomic.js';
 import { getCore, type CloneReport, type EngineName, type Progress } from '../native/index.js';
 import type { CompressedSnapshot } from '../compress/index.js';
+import { mergeReports } from '../snapshot/create.js';
 import { isUnder } from '../snapshot/paths.js';
 import type { Action } from './plan.js';
 
@@ -89,24 +91,16 @@ export async function applyPlan(
   }
 
   const puts = actions.filter((a): a is Extract<Action, { op: 'put' }> => a.op === 'put');
-  if (puts.length > 0) {
-    // Staged as <staging>/<index>, each with its exact mode and mtime, then made durable
-    // before it becomes visible: a crash leaves the old entry or the complete new one.
-    const paths = puts.map((a) => a.path);
-    // [compress hook] A compressed snapshot's files are decompressed, not cloned.
-    if (o.logical) decompressed = await o.logical.materializeEntries(paths, o.staging);
-    else report = await getCore().materializeEntries(o.snapshotDir, paths, o.staging, { engine: o.engine, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
-    await getCore().syncTree(o.staging);
-    for (const [i, a] of puts.entries()) {
-      const to = abs(o.payload, a.path);
-      // A `.READY` directory has no record of its own, so nothing above created its parent.
-      await mkdir(parentOf(to), { recursive: true, mode: 0o755 });
-      await checkInside(rootReal, to);
-      await rename(join(o.staging, String(i)), to);
-      touch(to);
-      count++;
-    }
+  const reports: CloneReport[] = [];
+  for (const [stage, group] of await stagingAreas(puts, o)) {
+    const placed = await place(group, stage, o, rootReal);
+    decompressed += placed.decompressed;
+    if (placed.report) reports.push(placed.report);
+    for (const to of placed.written) touch(to);
+    count += group.length;
+    if (stage !== o.staging) await rm(stage, { recursive: true, force: true });
   }
+  if (reports.length > 0) report = mergeReports(reports, o.engine);
 
   for (const a of actions) {
     if (a.op !== 'chmod') continue;
@@ -120,4 +114,55 @@ export async function applyPlan(
 
   for (const d of touchedDirs.values()) await fsyncDir(d);
   return { changed: count, decompressed, ...(report ? { report } : {}) };
+}
+
+type Put = Extract<Action, { op: 'put' }>;
+
+/**
+ * Where each new entry is staged: the staging sibling, unless the entry's directory is on
+ * another file system (a worktree that is, or holds, a mount point) — a rename cannot cross
+ * file systems, so those are staged beside their target, in `<dir>/.jvs-tmp-<digits>/`.
+ */
+async function stagingAreas(puts: readonly Put[], o: ApplyOptions): Promise<Map<string, Put[]>> {
+  const areas = new Map<string, Put[]>();
+  if (puts.length === 0) return areas;
+  const home = (await stat(dirname(o.staging))).dev;
+  for (const a of puts) {
+    const dir = parentOf(abs(o.payload, a.path));
+    // A `.READY` directory has no record of its own, so nothing above created its parent.
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    let stage = o.staging;
+    if ((await stat(dir)).dev !== home) {
+      const name = dir.toString();
+      if (!Buffer.from(name).equals(dir)) throw new JvsError('E_IO', `E_IO: cannot stage a restore across file systems into a directory whose name is not UTF-8: ${name}`);
+      stage = `${name}/.jvs-tmp-${String(randomBytes(4).readUInt32LE(0))}`;
+    }
+    const list = areas.get(stage) ?? [];
+    list.push(a);
+    areas.set(stage, list);
+  }
+  return areas;
+}
+
+/**
+ * Materializes `puts` into `stage` as `<stage>/<index>`, each with its exact mode and mtime,
+ * makes them durable, then renames each into place: a crash leaves the old entry or the
+ * complete new one.
+ */
+async function place(puts: readonly Put[], stage: string, o: ApplyOptions, rootReal: Buffer): Promise<{ decompressed: number; report?: CloneReport; written: Buffer[] }> {
+  const paths = puts.map((a) => a.path);
+  let decompressed = 0;
+  let report: CloneReport | undefined;
+  // [compress hook] A compressed snapshot's files are decompressed, not cloned.
+  if (o.logical) decompressed = await o.logical.materializeEntries(paths, stage);
+  else report = await getCore().materializeEntries(o.snapshotDir, paths, stage, { engine: o.engine, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+  await getCore().syncTree(stage);
+  const written: Buffer[] = [];
+  for (const [i, a] of puts.entries()) {
+    const to = abs(o.payload, a.path);
+    await checkInside(rootReal, to);
+    await rename(join(stage, String(i)), to);
+    written.push(to);
+  }
+  return { decompressed, ...(report ? { report } : {}), written };
 }

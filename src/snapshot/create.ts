@@ -100,8 +100,8 @@ async function checkSource(payload: string, paths: readonly string[] | undefined
   return entries;
 }
 
-/** Merges clone reports of a partial snapshot into one. */
-function mergeReports(reports: CloneReport[], requested: CloneReport['requested']): CloneReport {
+/** Merges clone reports of several materializations (a partial snapshot's paths) into one. */
+export function mergeReports(reports: CloneReport[], requested: CloneReport['requested']): CloneReport {
   const degraded = [...new Set(reports.flatMap((r) => r.degraded))];
   const anyRequested = reports.some((r) => r.engine === requested);
   return {
