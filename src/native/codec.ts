@@ -30,6 +30,12 @@ class Reader {
     this.off += 8;
     return v;
   }
+  /** A u64 that fits a double (sizes, link counts), read without allocating a BigInt. */
+  u64n(): number {
+    const v = this.buf.readUInt32LE(this.off) + this.buf.readUInt32LE(this.off + 4) * 2 ** 32;
+    this.off += 8;
+    return v;
+  }
   i64(): bigint {
     const v = this.buf.readBigInt64LE(this.off);
     this.off += 8;
@@ -77,12 +83,12 @@ export function decodeEntries(buf: Buffer): WalkEntry[] {
     const statId = buf.toString('latin1', r.offset + 1, r.offset + 1 + STAT_ID_BYTES);
     const kind = kindOf(KINDS, r.u8());
     const mode = r.u32();
-    const size = Number(r.u64());
+    const size = r.u64n();
     const mtimeNs = r.i64();
     const ctimeNs = r.i64();
     const dev = r.u64();
     const ino = r.u64();
-    const nlink = Number(r.u64());
+    const nlink = r.u64n();
     const path = r.bytes(r.u32());
     const entry: WalkEntry = { path, kind, mode, size, mtimeNs, ctimeNs, dev, ino, nlink, statId };
     const target = r.target();
@@ -98,7 +104,7 @@ export function decodeRecords(buf: Buffer): HashRecord[] {
   while (!r.done) {
     const kind = kindOf(RECORD_KINDS, r.u8());
     const perm = r.u32();
-    const size = Number(r.u64());
+    const size = r.u64n();
     const hash = r.bytes(32).toString('hex');
     const path = r.bytes(r.u32());
     const rec: HashRecord = { kind, path, perm, size, hash };
