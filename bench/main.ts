@@ -4,6 +4,7 @@
  *   npm run bench -- hash  [--runs N] [--quick] [--only <contender>] [--dataset <name>]
  *   npm run bench -- clone [--runs N] [--quick] [--only <contender>] [--dataset <name>] [--fs ext4|xfs]
  *   npm run bench -- repo  [--runs N] [--quick] [--only <contender>] [--dataset cli|library|history|diff]
+ *   npm run bench -- delta [--runs N] [--quick] [--only <contender>] [--dataset 100k|10GiB|1M] [--full] [--fs ext4|xfs|btrfs]
  *   npm run bench -- smoke            (tiny datasets, 1 run, checks that every contender works)
  *   npm run bench -- render <bench/results/….json>   (rewrite the doc section from a saved run)
  *
@@ -15,6 +16,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 
 import { benchClone } from './clone.js';
+import { benchDelta } from './delta.js';
 import { benchHash } from './hash.js';
 import { benchRepo } from './repo.js';
 import { describeNative, machineFacts } from './machine.js';
@@ -23,7 +25,7 @@ import { printReport, renderSection, updateDoc, writeJson, type BenchReport } fr
 import { runOurs } from './runner.js';
 import { hasGnuTime, installSignalHandlers, repoRoot, runCleanups } from './util.js';
 
-const USAGE = `usage: npm run bench -- <hash|clone|repo|smoke> [options]
+const USAGE = `usage: npm run bench -- <hash|clone|repo|delta|smoke> [options]
        npm run bench -- render <bench/results/<command>-<date>.json>
 
   --runs N           interleaved rounds per contender (default 5; the median is reported;
@@ -32,16 +34,18 @@ const USAGE = `usage: npm run bench -- <hash|clone|repo|smoke> [options]
   --scale F          dataset scale factor (overrides --quick's 0.1)
   --only S           only contenders whose name contains S (repeatable, or comma-separated)
   --dataset S        only datasets whose name contains S, e.g. 1KiB, 1MiB, 2GiB
-                     (repo: the groups cli, library-snapshot, history, diff)
-  --fs ext4|xfs      clone: only this filesystem (ext4 = wherever bench/.data lives)
+                     (repo: the groups cli, library-snapshot, history, diff;
+                     delta: 100k, and the heavy 10GiB and 1M, which run only when named)
+  --full             delta: all its datasets, the heavy ones included (hours, see docs/benchmarks.md)
+  --fs ext4|xfs|btrfs  clone, delta: only this filesystem (ext4 = wherever bench/.data lives; btrfs: delta only)
   --doc / --no-doc   rewrite docs/benchmarks.md (default: yes for full runs, no with --quick/--scale/--only)
   --no-json          do not write bench/results/*.json
   --native PATH      native module to load (sets JVS_NATIVE_LIBRARY for the children);
                      default: the loader's search (dist/native/jvs.<platform>.node)
 `;
 
-type MeasureCommand = 'hash' | 'clone' | 'repo';
-const MEASURE_COMMANDS: readonly string[] = ['hash', 'clone', 'repo'] satisfies MeasureCommand[];
+type MeasureCommand = 'hash' | 'clone' | 'repo' | 'delta';
+const MEASURE_COMMANDS: readonly string[] = ['hash', 'clone', 'repo', 'delta'] satisfies MeasureCommand[];
 
 interface Cli {
   command: MeasureCommand | 'smoke';
@@ -53,7 +57,7 @@ interface Cli {
 function parse(argv: string[]): Cli {
   const [command, ...rest] = argv;
   if (command !== 'smoke' && !MEASURE_COMMANDS.includes(command ?? '')) throw new Error(USAGE);
-  const cli: Cli = { command: command as Cli['command'], opts: { runs: 5, quick: false, scale: 1, only: [], dataset: [], fs: [] }, doc: undefined, json: true };
+  const cli: Cli = { command: command as Cli['command'], opts: { runs: 5, quick: false, scale: 1, only: [], dataset: [], fs: [], full: false }, doc: undefined, json: true };
   let scaleGiven = false;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i] as string;
@@ -93,6 +97,9 @@ function parse(argv: string[]): Cli {
       case '--fs':
         cli.opts.fs.push(...list());
         break;
+      case '--full':
+        cli.opts.full = true;
+        break;
       case '--doc':
         cli.doc = true;
         break;
@@ -122,7 +129,7 @@ const log = (m: string): void => console.error(m);
 async function idleRss(command: MeasureCommand): Promise<string> {
   try {
     const { report } = await runOurs('fallback', ['noop']);
-    const where = command === 'repo' ? 'the "library" rows\' RSS' : 'every "jvs" RSS figure';
+    const where = command === 'repo' || command === 'delta' ? 'the "library" rows\' RSS' : 'every "jvs" RSS figure';
     return `${(report.maxRssKiB / 1024).toFixed(0)} MiB (node + tsx, core not loaded): included in ${where}`;
   } catch (e) {
     return `unknown (${e instanceof Error ? e.message : String(e)})`;
@@ -131,6 +138,7 @@ async function idleRss(command: MeasureCommand): Promise<string> {
 
 async function runCommand(command: MeasureCommand, opts: BenchOptions): Promise<CommandOutcome> {
   if (command === 'repo') return benchRepo(opts);
+  if (command === 'delta') return benchDelta(opts);
   return command === 'hash' ? benchHash(opts) : benchClone(opts);
 }
 
@@ -138,7 +146,7 @@ async function smoke(): Promise<boolean> {
   // Tiny datasets, one round: every contender must produce a sample and the hashes must agree.
   let ok = true;
   for (const command of ['hash', 'clone'] as const) {
-    const opts: BenchOptions = { runs: 1, quick: true, scale: 0.01, only: [], dataset: [], fs: [], log };
+    const opts: BenchOptions = { runs: 1, quick: true, scale: 0.01, only: [], dataset: [], fs: [], full: false, log };
     const out = await runCommand(command, opts);
     for (const d of out.datasets) {
       for (const r of d.results) {

@@ -12,8 +12,10 @@ export interface BenchOptions {
   only: string[];
   /** Lower-case substrings: keep only datasets whose name or label contains one (empty = all). */
   dataset: string[];
-  /** clone only: filesystems to run on (`ext4` = the local fs of bench/.data, `xfs`). */
+  /** clone, delta: filesystems to run on (`ext4` = the local fs of bench/.data, `xfs`, `btrfs`). */
   fs: string[];
+  /** delta: also the heavy datasets (10 GiB, 1M files), which otherwise run only when --dataset names them. */
+  full: boolean;
   log: (m: string) => void;
 }
 

@@ -39,7 +39,7 @@ export interface TargetCheck {
   informational: boolean;
 }
 
-export type BenchCommand = 'hash' | 'clone' | 'repo';
+export type BenchCommand = 'hash' | 'clone' | 'repo' | 'delta';
 
 /** What a command measured (CommandOutcome) plus when, where and how it was invoked. */
 export interface BenchReport extends CommandOutcome {
