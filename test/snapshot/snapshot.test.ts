@@ -141,7 +141,9 @@ describe('snapshot (§2.3, §3.4)', () => {
     ['out/x', 'E_PATH_ESCAPE', 'create snapshot: E_PATH_ESCAPE: path is outside worktree: out/x'],
   ])('rejects partial path %s', async (p, code, message) => {
     const { repo, root } = await freshRepo(tmp, next());
-    await writeTree(join(root, 'main'), { f: 'x', out: { link: '/tmp' } });
+    // `out` leads to a directory outside the worktree that does hold an `x`.
+    await writeTree(root, { 'outside/x': 'x' });
+    await writeTree(join(root, 'main'), { f: 'x', out: { link: join(root, 'outside') } });
     await expect(repo.snapshot({ worktree: 'main', paths: [p] })).rejects.toMatchObject({ code, message });
     expect((await leftovers(root)).snapshots).toEqual([]);
   });
