@@ -26,6 +26,8 @@ const READY = Buffer.from('.READY');
 
 /** Whether any component of the path is `.READY`. */
 export function underReady(path: Buffer): boolean {
+  // Most paths hold no `.READY` at all: one native search settles them.
+  if (path.indexOf(READY) < 0) return false;
   let start = 0;
   for (;;) {
     const end = path.indexOf(0x2f, start);
