@@ -6,7 +6,7 @@
  * reading, and only the rest is hashed.
  */
 import { getCore, type HashRecord, type WalkEntry } from '../native/index.js';
-import { pathKey, trustedHash, type StatCache } from '../statcache/cache.js';
+import { trustedHash, type StatCache } from '../statcache/cache.js';
 
 export type Action =
   /** Remove a worktree entry (recursively for directories). */
@@ -34,9 +34,9 @@ function key(p: Buffer): string {
   return p.toString('latin1');
 }
 
-function baseIsReady(p: Buffer): boolean {
-  const s = key(p);
-  return s === READY || s.endsWith(`/${READY}`);
+/** Whether the entry with this key is named `.READY`. */
+function baseIsReady(k: string): boolean {
+  return k === READY || k.endsWith(`/${READY}`);
 }
 
 /** Whether `path` is inside the scope (undefined scope = everything). */
@@ -61,53 +61,56 @@ function underAny(path: Buffer, dirs: ReadonlySet<string>): boolean {
  */
 export async function planRestore(payload: string, target: readonly HashRecord[], scope?: readonly Buffer[], cache?: StatCache): Promise<RestorePlan> {
   const current = await getCore().walk(payload);
+  // Each path's key is made once: these loops run over every entry of the tree.
   const want = new Map<string, HashRecord>();
   for (const r of target) if (inScope(r.path, scope)) want.set(key(r.path), r);
   const have = new Map<string, WalkEntry>();
-  for (const e of current) if (inScope(e.path, scope)) have.set(key(e.path), e);
+  const keys: string[] = [];
+  for (const e of current) {
+    const k = key(e.path);
+    keys.push(k);
+    if (inScope(e.path, scope)) have.set(k, e);
+  }
 
   const actions: Action[] = [];
   const overwritten: Buffer[] = [];
   const removedDirs = new Set<string>();
-  const remove = (e: WalkEntry): void => {
-    actions.push({ op: 'remove', path: e.path, kind: e.kind });
-    if (e.kind === 'dir') removedDirs.add(key(e.path));
-  };
 
   // Entries to drop: not in the snapshot, or of another type.
-  for (const e of current) {
-    if (!have.has(key(e.path))) continue;
+  for (const [i, e] of current.entries()) {
+    const k = keys[i]!;
+    if (!have.has(k)) continue;
     if (underAny(e.path, removedDirs)) {
       if (e.kind !== 'dir') overwritten.push(e.path);
       continue;
     }
-    const isRootReady = key(e.path) === READY;
-    if (baseIsReady(e.path) && !isRootReady) continue;
-    const r = want.get(key(e.path));
+    if (k !== READY && baseIsReady(k)) continue;
+    const r = want.get(k);
     if (!r || r.kind !== e.kind) {
-      remove(e);
-      if (e.kind !== 'dir') overwritten.push(e.path);
+      actions.push({ op: 'remove', path: e.path, kind: e.kind });
+      if (e.kind === 'dir') removedDirs.add(k);
+      else overwritten.push(e.path);
     }
   }
 
   // Same type, same size: the content decides — from the stat cache, else read.
   const known = new Map<string, string>();
   const toRead: Buffer[] = [];
-  for (const e of current) {
+  for (const [i, e] of current.entries()) {
     if (e.kind !== 'file') continue;
-    const cached = cache ? trustedHash(cache, e) : undefined;
+    const k = keys[i]!;
+    const cached = cache ? trustedHash(cache, e, k) : undefined;
     if (cached !== undefined) {
-      known.set(pathKey(e.path), cached);
+      known.set(k, cached);
       continue;
     }
-    const r = want.get(key(e.path));
-    if (r?.kind === 'file' && r.size === e.size && have.has(key(e.path))) toRead.push(e.path);
+    const r = want.get(k);
+    if (r?.kind === 'file' && r.size === e.size && have.has(k)) toRead.push(e.path);
   }
   for (const r of await getCore().hashPaths(payload, toRead)) known.set(key(r.path), r.hash);
 
-  for (const r of target) {
-    if (!want.has(key(r.path))) continue;
-    const e = have.get(key(r.path));
+  for (const [k, r] of want) {
+    const e = have.get(k);
     const gone = !e || e.kind !== r.kind || underAny(r.path, removedDirs);
     if (r.kind === 'dir') {
       if (gone) actions.push({ op: 'mkdir', path: r.path, perm: r.perm });
@@ -125,7 +128,7 @@ export async function planRestore(payload: string, target: readonly HashRecord[]
       }
       continue;
     }
-    if (e.size !== r.size || known.get(key(r.path)) !== r.hash) {
+    if (e.size !== r.size || known.get(k) !== r.hash) {
       actions.push({ op: 'put', path: r.path, record: r });
       overwritten.push(r.path);
     } else if ((e.mode & 0o777) !== r.perm) {

@@ -99,9 +99,9 @@ export function sameStat(a: Pick<WalkEntry, 'statId'>, b: Pick<WalkEntry, 'statI
 }
 
 /** The cached hash of a walked regular file, when its stat is identical and not racy. */
-export function trustedHash(cache: StatCache, e: WalkEntry): string | undefined {
+export function trustedHash(cache: StatCache, e: WalkEntry, key = pathKey(e.path)): string | undefined {
   if (e.kind !== 'file') return undefined;
-  const c = cache.entries.get(pathKey(e.path));
+  const c = cache.entries.get(key);
   if (!c || !sameStat(c, e)) return undefined;
   const edge = cache.takenNs - RACY_NS;
   if (e.mtimeNs >= edge || e.ctimeNs >= edge) return undefined;
