@@ -60,18 +60,22 @@ async function readObject(layout: RepoLayout, id: string, cache: Map<string, Tre
 const SLASH = Buffer.from('/');
 const READY = Buffer.from('.READY');
 
+/** The record of a tree entry at `path` (none for a `.READY` directory: §4 skips its own). */
+function recordOf(e: TreeEntry, path: Buffer): HashRecord | undefined {
+  if (e.kind === 'unrecorded-dir') return undefined;
+  if (e.kind === 'dir') return { kind: 'dir', path, perm: e.perm, size: 0, hash: sha256(e.name).toString('hex') };
+  const rec: HashRecord = { kind: e.kind, path, perm: e.perm, size: e.size, hash: e.hash.toString('hex') };
+  if (e.kind === 'symlink') rec.target = e.target ?? Buffer.alloc(0);
+  return rec;
+}
+
 /** The records under a tree object, depth first, paths prefixed with `prefix`. */
 async function collect(layout: RepoLayout, id: string, prefix: Buffer, out: HashRecord[], cache: Map<string, TreeEntry[]>): Promise<void> {
   for (const e of await readObject(layout, id, cache)) {
     const path = prefix.length === 0 ? Buffer.from(e.name) : Buffer.concat([prefix, SLASH, e.name]);
-    if (e.kind === 'dir' || e.kind === 'unrecorded-dir') {
-      if (e.kind === 'dir') out.push({ kind: 'dir', path, perm: e.perm, size: 0, hash: sha256(e.name).toString('hex') });
-      await collect(layout, e.hash.toString('hex'), path, out, cache);
-    } else {
-      const rec: HashRecord = { kind: e.kind, path, perm: e.perm, size: e.size, hash: e.hash.toString('hex') };
-      if (e.kind === 'symlink') rec.target = e.target ?? Buffer.alloc(0);
-      out.push(rec);
-    }
+    const rec = recordOf(e, path);
+    if (rec) out.push(rec);
+    if (e.kind === 'dir' || e.kind === 'unrecorded-dir') await collect(layout, e.hash.toString('hex'), path, out, cache);
   }
 }
 
@@ -104,6 +108,37 @@ export async function loadManifest(layout: RepoLayout, snapshotId: string, expec
     if (records.some((r) => r.path.equals(READY))) return undefined;
     if (check === 'full' && assembleRecords(records).rootHash !== expectedRootHash) return undefined;
     return { root, records };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The records of a snapshot at the given paths (keyed by the path as latin1; a path the
+ * snapshot lacks has none), reading only the tree objects along those paths — not the whole
+ * manifest. Undefined when the manifest is missing or damaged (the caller falls back to
+ * loading the snapshot's records). The pointer is trusted as by `loadManifest`'s `pointer`.
+ */
+export async function recordsAt(layout: RepoLayout, snapshotId: string, expectedRootHash: string, paths: readonly Buffer[]): Promise<Map<string, HashRecord> | undefined> {
+  try {
+    const [root, hash] = (await readFile(pointerPath(layout, snapshotId), 'utf8')).trim().split(' ');
+    if (!root || hash !== expectedRootHash) return undefined;
+    const cache = new Map<string, TreeEntry[]>();
+    const out = new Map<string, HashRecord>();
+    for (const path of paths) {
+      const names = path.toString('latin1').split('/');
+      let id = root;
+      for (const [i, name] of names.entries()) {
+        const e = (await readObject(layout, id, cache)).find((x) => x.name.toString('latin1') === name);
+        if (!e) break;
+        if (i === names.length - 1) {
+          const rec = recordOf(e, path);
+          if (rec) out.set(path.toString('latin1'), rec);
+        } else if (e.kind === 'dir' || e.kind === 'unrecorded-dir') id = e.hash.toString('hex');
+        else break;
+      }
+    }
+    return out;
   } catch {
     return undefined;
   }

@@ -26,6 +26,7 @@ import { applyPlan, stagingPath } from './apply.js';
 import { readJournal, removeJournal, writeJournal } from './journal.js';
 import { inScope, planRestore, untouchedHashes, type RestorePlan } from './plan.js';
 import { freshCache, loadStatCache, pathKey, saveStatCache } from '../statcache/cache.js';
+import { recordsAt } from '../manifest/store.js';
 
 export interface RestoreOptions {
   worktree: string;
@@ -80,7 +81,8 @@ async function hasUnsavedChanges(repo: Repository, payload: string, cfg: Worktre
   const headId = cfg.head_snapshot_id;
   const head = headId ? await tryDescriptor(repo.layout, headId) : undefined;
   if (!head) return true;
-  const saved = new Map((await snapshotRecords(repo, head)).map((r) => [pathKey(r.path), r]));
+  // Only the overwritten paths of the head are needed: read along them, not the whole manifest.
+  const saved = (await recordsAt(repo.layout, head.snapshot_id, head.payload_root_hash, plan.overwritten)) ?? new Map((await snapshotRecords(repo, head)).map((r) => [pathKey(r.path), r]));
   const kinds = new Map(plan.walked.map((e) => [pathKey(e.path), e.kind]));
   const current = new Map<string, { kind: string; hash: string }>();
   const unknown: Buffer[] = [];

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { dropManifest, loadManifest, pointerPath, sweepObjects, writeManifest } from '../../src/manifest/store.js';
+import { dropManifest, loadManifest, pointerPath, recordsAt, sweepObjects, writeManifest } from '../../src/manifest/store.js';
 import { getCore } from '../../src/native/index.js';
 import { RepoLayout } from '../../src/repo/layout.js';
 import { buildAwkwardNamesTree, buildNonUtf8NamesTree } from '../native/fixtures.js';
@@ -94,6 +94,24 @@ describe('manifest store', () => {
     expect(await loadManifest(layout, 'missing', h.rootHash)).toBeUndefined();
     await writeFile(join(layout.manifestsDir, 'objects', root.slice(0, 2), root.slice(2)), 'JVST1\ngarbage');
     expect(await loadManifest(layout, 's', h.rootHash)).toBeUndefined();
+  });
+
+  it('records at given paths equal the full manifest\'s, reading only along those paths', async () => {
+    const { layout, dir } = await scratch();
+    await buildAwkwardNamesTree(dir);
+    await mkdir(join(dir, 'd', '.READY'), { recursive: true });
+    await writeFile(join(dir, 'd', '.READY', 'inner'), 'i');
+    const h = await getCore().hashTree(dir, { records: true });
+    await writeManifest(layout, 's', h.records!, h.rootHash);
+    const all = h.records!;
+    const missing = [Buffer.from('no/such'), Buffer.from(`${all.find((r) => r.kind === 'file')!.path.toString('latin1')}/below-a-file`, 'latin1')];
+    const asked = [...all.map((r) => r.path), Buffer.from('d/.READY/inner'), ...missing];
+    const found = await recordsAt(layout, 's', h.rootHash, asked);
+    expect(found).toBeDefined();
+    for (const r of all) expect(found!.get(r.path.toString('latin1')), r.path.toString()).toEqual(r);
+    expect(found!.has('d/.READY')).toBe(false);
+    for (const m of missing) expect(found!.has(m.toString('latin1'))).toBe(false);
+    expect(await recordsAt(layout, 's', 'f'.repeat(64), asked)).toBeUndefined();
   });
 
   it('a pointer is trusted by default; the full check also binds its tree to the payload hash', async () => {
