@@ -11,7 +11,9 @@ import { listSnapshots } from '../repo/catalog.js';
 import { resolveInWorktree } from './resolve.js';
 import type { Repository } from '../repo/repository.js';
 import { snapshotRecords } from '../snapshot/records.js';
-import { compareSides, sidesOfRecords, sidesOfWorktree, type Side } from './compare.js';
+import { compareSides, sidesOfRecords, sidesOfWorktree, type Changes, type Side } from './compare.js';
+import { manifestRoot, objectReader } from '../manifest/store.js';
+import { diffTrees } from '../manifest/tree-diff.js';
 
 export interface DiffChange {
   path: Buffer;
@@ -82,18 +84,53 @@ async function change(type: DiffChange['type'], from: Side | undefined, to: Side
   return c;
 }
 
-async function records(repo: Repository, d: Descriptor, which: 'from' | 'to'): Promise<Map<string, Side>> {
+/** Runs `fn` for one side, reporting a missing snapshot directory or unreadable payload as diff does. */
+async function side<T>(repo: Repository, d: Descriptor, which: 'from' | 'to', fn: () => Promise<T>): Promise<T> {
   try {
     // The manifest alone would still answer for a snapshot whose directory is gone.
     const dir = repo.layout.snapshotDir(d.snapshot_id);
     await stat(dir).catch((e: unknown) => {
       throw new Error(goPathError('stat', dir, e), { cause: e });
     });
-    return sidesOfRecords(await snapshotRecords(repo, d));
+    return await fn();
   } catch (e) {
     const msg = e instanceof Error ? e.message.replace(/^E_PARTIAL_SNAPSHOT: /, '') : String(e);
     throw new JvsError('E_PARTIAL_SNAPSHOT', `compute diff: E_PARTIAL_SNAPSHOT: ${which} snapshot not found: ${msg}`, { cause: e });
   }
+}
+
+function records(repo: Repository, d: Descriptor, which: 'from' | 'to'): Promise<Map<string, Side>> {
+  return side(repo, d, which, async () => sidesOfRecords(await snapshotRecords(repo, d)));
+}
+
+/**
+ * The root of a snapshot's manifest tree; a snapshot without one (written by v8.2) gets it
+ * built from its payload first. Undefined when none can be had (an inexact v8.2-compressed one).
+ */
+function treeRoot(repo: Repository, d: Descriptor, which: 'from' | 'to'): Promise<string | undefined> {
+  return side(repo, d, which, async () => {
+    const root = await manifestRoot(repo.layout, d.snapshot_id, d.payload_root_hash);
+    if (root) return root;
+    await snapshotRecords(repo, d);
+    return manifestRoot(repo.layout, d.snapshot_id, d.payload_root_hash);
+  });
+}
+
+/**
+ * Two snapshots compared by their manifest trees (only differing subtrees are read); the
+ * record lists when a manifest is missing or damaged.
+ */
+async function snapshotChanges(repo: Repository, from: Descriptor, to: Descriptor): Promise<Changes> {
+  const a = await treeRoot(repo, from, 'from');
+  const b = await treeRoot(repo, to, 'to');
+  if (a && b) {
+    try {
+      return await diffTrees(objectReader(repo.layout), a, b);
+    } catch {
+      // A damaged object: the record lists below rebuild what they need from the payloads.
+    }
+  }
+  return compareSides(await records(repo, from, 'from'), await records(repo, to, 'to'));
 }
 
 export async function diff(repo: Repository, o: DiffOptions): Promise<DiffResult> {
@@ -112,21 +149,20 @@ export async function diff(repo: Repository, o: DiffOptions): Promise<DiffResult
     to = await resolve(o.to, 'resolve to snapshot');
   }
 
-  const fromSides = await records(repo, from, 'from');
-  let toSides: Map<string, Side>;
+  const fromRoot = from.compression ? undefined : repo.layout.snapshotDir(from.snapshot_id);
+  let ch: Changes;
   let toTime: string;
   let toRoot: string | undefined;
   if (to) {
-    toSides = await records(repo, to, 'to');
+    ch = await snapshotChanges(repo, from, to);
     toTime = to.created_at || ZERO_TIME;
     toRoot = to.compression ? undefined : repo.layout.snapshotDir(to.snapshot_id);
   } else {
+    const fromSides = await records(repo, from, 'from');
     toRoot = repo.layout.payload(o.worktree!);
     toTime = nowTimestamp();
-    toSides = await sidesOfWorktree(toRoot, fromSides);
+    ch = compareSides(fromSides, await sidesOfWorktree(toRoot, fromSides));
   }
-  const fromRoot = from.compression ? undefined : repo.layout.snapshotDir(from.snapshot_id);
-  const ch = compareSides(fromSides, toSides);
   const added = await Promise.all(ch.added.map((c) => change('added', undefined, c.to, toRoot)));
   const removed = await Promise.all(ch.removed.map((c) => change('removed', c.from, undefined, fromRoot)));
   const modified = await Promise.all(ch.modified.map((c) => change('modified', c.from, c.to, toRoot)));

@@ -57,6 +57,28 @@ async function readObject(layout: RepoLayout, id: string, cache: Map<string, Tre
   return entries;
 }
 
+/** Reads tree objects by id, each checked against its id and decoded once; throws when damaged. */
+export type ObjectReader = (id: string) => Promise<TreeEntry[]>;
+
+export function objectReader(layout: RepoLayout): ObjectReader {
+  const cache = new Map<string, TreeEntry[]>();
+  return (id) => readObject(layout, id, cache);
+}
+
+/**
+ * The root object id of a snapshot's manifest when its pointer names `expectedRootHash`, else
+ * undefined (no manifest, or one of another payload). The pointer is trusted as `pointer`
+ * loads trust it (ManifestCheck).
+ */
+export async function manifestRoot(layout: RepoLayout, snapshotId: string, expectedRootHash: string): Promise<string | undefined> {
+  try {
+    const [root, hash] = (await readFile(pointerPath(layout, snapshotId), 'utf8')).trim().split(' ');
+    return root && /^[0-9a-f]{64}$/.test(root) && hash === expectedRootHash ? root : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const SLASH = Buffer.from('/');
 const READY = Buffer.from('.READY');
 
@@ -100,8 +122,8 @@ export type ManifestCheck = 'pointer' | 'full';
  */
 export async function loadManifest(layout: RepoLayout, snapshotId: string, expectedRootHash: string, check: ManifestCheck = 'pointer'): Promise<LoadedManifest | undefined> {
   try {
-    const [root, hash] = (await readFile(pointerPath(layout, snapshotId), 'utf8')).trim().split(' ');
-    if (!root || hash !== expectedRootHash) return undefined;
+    const root = await manifestRoot(layout, snapshotId, expectedRootHash);
+    if (!root) return undefined;
     const records: HashRecord[] = [];
     await collect(layout, root, Buffer.alloc(0), records, new Map());
     // Unrecorded directories are only ever `.READY`; anything else means a damaged object.
@@ -121,15 +143,15 @@ export async function loadManifest(layout: RepoLayout, snapshotId: string, expec
  */
 export async function recordsAt(layout: RepoLayout, snapshotId: string, expectedRootHash: string, paths: readonly Buffer[]): Promise<Map<string, HashRecord> | undefined> {
   try {
-    const [root, hash] = (await readFile(pointerPath(layout, snapshotId), 'utf8')).trim().split(' ');
-    if (!root || hash !== expectedRootHash) return undefined;
-    const cache = new Map<string, TreeEntry[]>();
+    const root = await manifestRoot(layout, snapshotId, expectedRootHash);
+    if (!root) return undefined;
+    const read = objectReader(layout);
     const out = new Map<string, HashRecord>();
     for (const path of paths) {
       const names = path.toString('latin1').split('/');
       let id = root;
       for (const [i, name] of names.entries()) {
-        const e = (await readObject(layout, id, cache)).find((x) => x.name.toString('latin1') === name);
+        const e = (await read(id)).find((x) => x.name.toString('latin1') === name);
         if (!e) break;
         if (i === names.length - 1) {
           const rec = recordOf(e, path);
