@@ -60,10 +60,10 @@ export interface WorktreeScan {
  * its cached hash; others are read only where a `base` entry of the same kind and size exists
  * (anything else differs, or is new, without reading it).
  */
-export async function scanWorktree(payload: string, base: ReadonlyMap<string, Side>, cache?: StatCache): Promise<WorktreeScan> {
+export async function scanWorktree(payload: string, base: ReadonlyMap<string, Side>, cache?: StatCache, walking: Promise<WalkEntry[]> = getCore().walk(payload)): Promise<WorktreeScan> {
   const sides = new Map<string, Side>();
   const toHash: Buffer[] = [];
-  const walked = await getCore().walk(payload);
+  const walked = await walking;
   for (const e of walked) {
     if ((e.kind !== 'file' && e.kind !== 'symlink') || underReady(e.path)) continue;
     const key = e.path.toString('latin1');

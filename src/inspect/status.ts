@@ -13,7 +13,7 @@ import { compareSides, scanWorktree, sidesOfRecords, type Side, type WorktreeSca
 import { freshCache, loadStatCache, pathKey, saveStatCache, type StatCache } from '../statcache/cache.js';
 import { nowNs } from '../encoding/timestamp.js';
 import { lstat } from 'node:fs/promises';
-import { statIdOf, type WalkEntry } from '../native/index.js';
+import { statIdOf, walkAhead, type WalkEntry } from '../native/index.js';
 
 export interface StatusChange {
   path: Buffer;
@@ -68,12 +68,14 @@ export async function status(repo: Repository, worktree: string): Promise<Status
   const cfg = await loadWorktree(repo, worktree);
   const journal = await readJournal(repo.layout.restoreJournal(worktree));
   if (journal) repo.warn(`interrupted restore to ${journal.snapshot_id}; run jvs restore ${journal.snapshot_id} or jvs doctor --repair-runtime`);
+  const payload = repo.layout.payload(worktree);
+  // The walk runs on its own threads while the head's records and the cache are loaded here.
+  const takenNs = nowNs();
+  const walking = walkAhead(payload);
   const head = cfg.head_snapshot_id ? await tryDescriptor(repo.layout, cfg.head_snapshot_id) : undefined;
   const base = head ? sidesOfRecords(await snapshotRecords(repo, head)) : new Map<string, Side>();
-  const payload = repo.layout.payload(worktree);
   const cache = await loadStatCache(repo.layout, worktree);
-  const takenNs = nowNs();
-  const scan = await scanWorktree(payload, base, cache);
+  const scan = await scanWorktree(payload, base, cache, walking);
   await refreshCache(repo, worktree, payload, cache, takenNs, scan);
   const ch = compareSides(base, scan.sides);
   const added = ch.added.map((c) => entry('added', c.to));

@@ -59,8 +59,14 @@ function underAny(path: Buffer, dirs: ReadonlySet<string>): boolean {
  * `.READY` entries below the root are not part of the payload (§4) and are left alone; the
  * root-level `.READY` (a v8.2 leftover) is always removed.
  */
-export async function planRestore(payload: string, target: readonly HashRecord[], scope?: readonly Buffer[], cache?: StatCache): Promise<RestorePlan> {
-  const current = await getCore().walk(payload);
+export async function planRestore(
+  payload: string,
+  target: readonly HashRecord[],
+  scope?: readonly Buffer[],
+  cache?: StatCache,
+  walking: Promise<WalkEntry[]> = getCore().walk(payload),
+): Promise<RestorePlan> {
+  const current = await walking;
   // Each path's key is made once: these loops run over every entry of the tree.
   const want = new Map<string, HashRecord>();
   for (const r of target) if (inScope(r.path, scope)) want.set(key(r.path), r);

@@ -12,7 +12,7 @@ import { selectEngine, STORED_TO_CORE } from '../engine/select.js';
 import { JvsError } from '../errors.js';
 import { checksumValid, readDescriptor, type Descriptor } from '../formats/descriptor.js';
 import { isDetached, writeWorktreeConfig, type WorktreeConfig } from '../formats/worktree-config.js';
-import { getCore, type HashRecord, type Progress } from '../native/index.js';
+import { getCore, walkAhead, type HashRecord, type Progress, type WalkEntry } from '../native/index.js';
 import { pathExists } from '../fs/exists.js';
 import { inexactWarning, openCompressed } from '../compress/index.js';
 import { freshDescriptor, listSnapshots, tryDescriptor } from '../repo/catalog.js';
@@ -117,6 +117,16 @@ async function removeStaging(payload: string): Promise<void> {
   }
 }
 
+/**
+ * Work a fresh restore started before the restore proper: the worktree's walk (running on its
+ * own threads while the target's records were loaded) and the target's records.
+ */
+interface Ahead {
+  takenNs: bigint;
+  walking: Promise<WalkEntry[]>;
+  records: HashRecord[];
+}
+
 /** The restore itself, once resolved: shared by a fresh restore and the resumption of one. */
 async function carryOut(
   repo: Repository,
@@ -125,17 +135,19 @@ async function carryOut(
   paths: string[] | undefined,
   safety: { take: boolean; id?: string },
   onProgress?: (p: Progress) => void,
-  loaded?: HashRecord[],
+  ahead?: Ahead,
 ): Promise<{ safetyId?: string; degraded?: Degradation; cfg: WorktreeConfig; decompressed: number }> {
   const cfg = await loadWorktree(repo, worktree);
   const payload = repo.layout.payload(worktree);
-  const records = loaded ?? (await snapshotRecords(repo, d));
+  // takenNs precedes the walk: the reference point of the refreshed cache's racy rule.
+  const takenNs = ahead?.takenNs ?? nowNs();
+  const walking = ahead?.walking ?? walkAhead(payload);
+  const records = ahead?.records ?? (await snapshotRecords(repo, d));
   // A full restore of a partial snapshot is scoped to the snapshot's own paths (§5.3 prop. 3);
   // the path `.` is the whole worktree (but, being a path restore, leaves the head alone).
   const scope = paths?.includes('.') ? undefined : (paths ?? d.partial_paths);
   const scopeBufs = scope?.map((p) => Buffer.from(p));
-  const takenNs = nowNs();
-  const plan = await planRestore(payload, records, scopeBufs, await loadStatCache(repo.layout, worktree));
+  const plan = await planRestore(payload, records, scopeBufs, await loadStatCache(repo.layout, worktree), walking);
 
   let safetyId = safety.id;
   if (safety.take && (await hasUnsavedChanges(repo, payload, cfg, plan))) {
@@ -219,10 +231,12 @@ export async function restore(repo: Repository, opts: RestoreOptions): Promise<R
   try {
     if (!checksumValid(d)) throw new JvsError('E_DESCRIPTOR_CORRUPT', 'verify snapshot: E_DESCRIPTOR_CORRUPT: checksum mismatch');
     const paths = opts.paths?.map(checkRelativePath);
-    // Loaded once: the path check below and the plan both need the target's records.
+    const payload = repo.layout.payload(opts.worktree);
+    const takenNs = nowNs();
+    const walking = walkAhead(payload);
+    // Loaded once (while the worktree is walked): the path check and the plan both need them.
     const records = await snapshotRecords(repo, d);
     if (opts.paths && paths) {
-      const payload = repo.layout.payload(opts.worktree);
       for (const [i, p] of paths.entries()) {
         const b = [Buffer.from(p)];
         if (p !== '.' && !records.some((r) => inScope(r.path, b)) && !(await pathExists(`${payload}/${p}`))) {
@@ -230,7 +244,7 @@ export async function restore(repo: Repository, opts: RestoreOptions): Promise<R
         }
       }
     }
-    const done = await carryOut(repo, opts.worktree, d, paths, { take: !opts.discard }, opts.onProgress, records);
+    const done = await carryOut(repo, opts.worktree, d, paths, { take: !opts.discard }, opts.onProgress, { takenNs, walking, records });
     if (done.decompressed > 0) opts.onDecompressed?.(done.decompressed);
     const detached = isDetached(done.cfg);
     await repo.audit({
