@@ -104,21 +104,19 @@ function records(repo: Repository, d: Descriptor, which: 'from' | 'to'): Promise
 }
 
 /**
- * The root of a snapshot's manifest tree; a snapshot without one (written by v8.2) gets it
- * built from its payload first. Undefined when none can be had (an inexact v8.2-compressed one).
+ * The root of a snapshot's manifest tree, when the tree can stand in for its records: the
+ * pointer exists and names the descriptor's payload hash (trusted as `loadManifest` trusts it,
+ * see src/manifest/store.ts). Compressed snapshots and snapshots without a manifest (written
+ * by v8.2) answer undefined and are compared by their record lists, which build the manifest.
  */
 function treeRoot(repo: Repository, d: Descriptor, which: 'from' | 'to'): Promise<string | undefined> {
-  return side(repo, d, which, async () => {
-    const root = await manifestRoot(repo.layout, d.snapshot_id, d.payload_root_hash);
-    if (root) return root;
-    await snapshotRecords(repo, d);
-    return manifestRoot(repo.layout, d.snapshot_id, d.payload_root_hash);
-  });
+  return side(repo, d, which, async () => (d.compression ? undefined : manifestRoot(repo.layout, d.snapshot_id, d.payload_root_hash)));
 }
 
 /**
  * Two snapshots compared by their manifest trees (only differing subtrees are read); the
- * record lists when a manifest is missing or damaged.
+ * record lists when either has no usable manifest or an object turns out damaged, so a bad
+ * manifest costs a rebuild, never a wrong diff.
  */
 async function snapshotChanges(repo: Repository, from: Descriptor, to: Descriptor): Promise<Changes> {
   const a = await treeRoot(repo, from, 'from');
@@ -127,7 +125,8 @@ async function snapshotChanges(repo: Repository, from: Descriptor, to: Descripto
     try {
       return await diffTrees(objectReader(repo.layout), a, b);
     } catch {
-      // A damaged object: the record lists below rebuild what they need from the payloads.
+      // A missing or damaged object (the reader removes damaged ones, so the rebuild below
+      // writes them again).
     }
   }
   return compareSides(await records(repo, from, 'from'), await records(repo, to, 'to'));

@@ -72,7 +72,8 @@ export async function diffTrees(read: ObjectReader, fromRoot: string, toRoot: st
       else if (order > 0) await leaves(read, y!, path, added);
       else if (isDir(x!) && isDir(y!)) await compare(x!.hash.toString('hex'), y!.hash.toString('hex'), path);
       else if (!isDir(x!) && !isDir(y!)) {
-        if (x!.kind !== y!.kind || !x!.hash.equals(y!.hash)) modified.push({ from: leafOf(x!, path), to: leafOf(y!, path) });
+        // Size too, as compareSides has it: a symlink's lstat size is not in its hash.
+        if (x!.kind !== y!.kind || x!.size !== y!.size || !x!.hash.equals(y!.hash)) modified.push({ from: leafOf(x!, path), to: leafOf(y!, path) });
       } else {
         await leaves(read, x!, path, removed);
         await leaves(read, y!, path, added);
