@@ -4,8 +4,8 @@
  * `<root object id> <payload_root_hash>\n`.
  *
  * Manifests are a cache that can be rebuilt from the snapshot's payload: they are written
- * without fsync, and every load re-derives the payload root hash from the records and checks
- * it (and every object's id against its bytes), so a torn or stale manifest is treated as
+ * without fsync, every object read is checked against its id, and the pointer is trusted to
+ * bind its root to its payload hash (ManifestCheck), so a torn or stale manifest is treated as
  * absent, never trusted.
  */
 import { readFile, readdir, unlink } from 'node:fs/promises';
@@ -50,8 +50,15 @@ export async function writeManifest(
 async function readObject(layout: RepoLayout, id: string, cache: Map<string, TreeEntry[]>): Promise<TreeEntry[]> {
   const hit = cache.get(id);
   if (hit) return hit;
-  const bytes = await readFile(objectPath(layout, id));
-  if (sha256(bytes).toString('hex') !== id) throw new Error(`manifest object ${id} does not match its id`);
+  const path = objectPath(layout, id);
+  const bytes = await readFile(path);
+  if (sha256(bytes).toString('hex') !== id) {
+    // Bytes that do not hash to their name are no object at all (objects appear by rename, so
+    // only a crash or an outside hand leaves such a file). Removing it makes it absent: the
+    // rebuild the caller falls back to writes it again, where `writeManifest` would skip it.
+    await unlink(path).catch(() => undefined);
+    throw new Error(`manifest object ${id} does not match its id`);
+  }
   const entries = decodeTree(bytes);
   cache.set(id, entries);
   return entries;

@@ -2,16 +2,18 @@
  * Diffing by manifest trees must give exactly what comparing the full record lists gives, and
  * read only the objects of subtrees that differ.
  */
-import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { compareSides, sidesOfRecords } from '../../src/inspect/compare.js';
-import { manifestRoot, objectReader, writeManifest } from '../../src/manifest/store.js';
+import { compareSides, sidesOfRecords, type Changes } from '../../src/inspect/compare.js';
+import { dropManifest, loadManifest, manifestRoot, objectReader, pointerPath, writeManifest } from '../../src/manifest/store.js';
 import { diffTrees, type TreeChanges } from '../../src/manifest/tree-diff.js';
 import { getCore } from '../../src/native/index.js';
 import { RepoLayout } from '../../src/repo/layout.js';
+import { freshRepo, writeTree } from '../support/repo.js';
+import type { Repository } from '../../src/index.js';
 
 let tmp: string;
 beforeAll(async () => {
@@ -33,17 +35,51 @@ function rng(seed: number): () => number {
 
 const NAMES = ['a', 'b', 'a.txt', 'a-b', 'c:d', 'new\nline', '.READY', 'z', 'sub'].map((s) => Buffer.from(s)).concat([Buffer.from([0xff, 0x41])]);
 
-/** Writes a random tree of files, symlinks and directories (depth ≤ 3) under `dir` (raw bytes). */
-async function randomTree(dir: Buffer, next: () => number, depth = 0): Promise<void> {
+/** A tree to write: file content, symlink target, or a directory keyed by latin1 name. */
+type Node = { file: string } | { link: string } | { dir: Map<string, Node> };
+
+function randomNode(next: () => number, depth: number): Node | undefined {
+  const r = next();
+  if (r < 0.35) return { file: `content ${Math.floor(next() * 4)}` };
+  if (r < 0.45) return { link: `target-${Math.floor(next() * 3)}` };
+  if (r < 0.65 && depth < 3) return randomDir(next, depth + 1);
+  return undefined;
+}
+
+function randomDir(next: () => number, depth: number): { dir: Map<string, Node> } {
+  const dir = new Map<string, Node>();
   for (const name of NAMES) {
+    const node = randomNode(next, depth);
+    if (node) dir.set(name.toString('latin1'), node);
+  }
+  return { dir };
+}
+
+/**
+ * A copy of `tree` with a few entries replaced, removed or added at any depth, so that most
+ * subtrees are shared (equal objects) and the changes sit deep inside them.
+ */
+function mutate(tree: { dir: Map<string, Node> }, next: () => number, depth = 0): { dir: Map<string, Node> } {
+  const dir = new Map<string, Node>();
+  for (const name of NAMES) {
+    const key = name.toString('latin1');
+    const old = tree.dir.get(key);
     const r = next();
-    const p = Buffer.concat([dir, Buffer.from('/'), name]);
-    if (r < 0.35) await writeFile(p, `content ${Math.floor(next() * 4)}`);
-    else if (r < 0.45) await symlink(`target-${Math.floor(next() * 3)}`, p);
-    else if (r < 0.65 && depth < 3) {
-      await mkdir(p);
-      await randomTree(p, next, depth + 1);
-    }
+    if (r < 0.08) {
+      const node = randomNode(next, depth);
+      if (node) dir.set(key, node);
+    } else if (old && 'dir' in old) dir.set(key, mutate(old, next, depth + 1));
+    else if (old) dir.set(key, old);
+  }
+  return { dir };
+}
+
+async function writeNode(path: Buffer, node: Node): Promise<void> {
+  if ('file' in node) await writeFile(path, node.file);
+  else if ('link' in node) await symlink(node.link, path);
+  else {
+    await mkdir(path);
+    for (const [name, child] of node.dir) await writeNode(Buffer.concat([path, Buffer.from('/'), Buffer.from(name, 'latin1')]), child);
   }
 }
 
@@ -55,8 +91,8 @@ async function store(layout: RepoLayout, id: string, dir: string): Promise<strin
 }
 
 /** Changes as comparable plain data. */
-function plain(c: { added: { to: { path: Buffer; kind: string; hash?: string } }[]; removed: { from: { path: Buffer; kind: string; hash?: string } }[]; modified: { from: { path: Buffer; hash?: string }; to: { path: Buffer; kind: string; hash?: string } }[] }): unknown {
-  const side = (s: { path: Buffer; kind?: string; hash?: string }): string => `${s.kind ?? ''}:${s.path.toString('hex')}:${s.hash}`;
+function plain(c: TreeChanges | Changes): unknown {
+  const side = (s: { path: Buffer; kind?: string; hash?: string; size?: number; perm?: number }): string => `${s.kind ?? ''}:${s.path.toString('hex')}:${s.hash}:${s.size}:${s.perm}`;
   return {
     added: c.added.map((x) => side(x.to)),
     removed: c.removed.map((x) => side(x.from)),
@@ -66,15 +102,13 @@ function plain(c: { added: { to: { path: Buffer; kind: string; hash?: string } }
 
 describe('diffTrees', () => {
   const seen = { added: 0, removed: 0, modified: 0 };
-  it.each([1, 2, 3, 4, 5, 6, 7, 8])('equals the record-list comparison on random trees (seed %i)', async (seed) => {
+  /** Both trees' manifests stored, then diffed by trees and by record lists. */
+  async function bothWays(treeA: Node, treeB: Node): Promise<void> {
     const layout = new RepoLayout(await mkdtemp(join(tmp, 'repo-')));
-    const next = rng(seed);
     const a = join(tmp, `a${n}`);
     const b = join(tmp, `b${n++}`);
-    await mkdir(a);
-    await mkdir(b);
-    await randomTree(Buffer.from(a), next);
-    await randomTree(Buffer.from(b), next);
+    await writeNode(Buffer.from(a), treeA);
+    await writeNode(Buffer.from(b), treeB);
     const ra = await store(layout, 'a', a);
     const rb = await store(layout, 'b', b);
     const byTrees: TreeChanges = await diffTrees(objectReader(layout), ra, rb);
@@ -85,6 +119,17 @@ describe('diffTrees', () => {
     seen.removed += byTrees.removed.length;
     seen.modified += byTrees.modified.length;
     expect(plain(await diffTrees(objectReader(layout), ra, ra))).toEqual({ added: [], removed: [], modified: [] });
+  }
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('equals the record-list comparison on unrelated random trees (seed %i)', async (seed) => {
+    const next = rng(seed);
+    await bothWays(randomDir(next, 0), randomDir(next, 0));
+  });
+
+  it.each([11, 12, 13, 14, 15, 16, 17, 18])('equals the record-list comparison on a random tree and a mutation of it (seed %i)', async (seed) => {
+    const next = rng(seed);
+    const tree = randomDir(next, 0);
+    await bothWays(tree, mutate(tree, next));
   });
 
   it('the random trees produced every kind of change', () => {
@@ -128,3 +173,58 @@ describe('diffTrees', () => {
     await expect(diffTrees(lying, one, two)).rejects.toThrow('damaged');
   });
 });
+
+describe('diff of two snapshots with a missing or damaged manifest', () => {
+  /** A repository with two snapshots one edit apart in a nested directory, and their diff. */
+  async function twoSnapshots(): Promise<{ repo: Repository; layout: RepoLayout; a: string; b: string; hashA: string; hashB: string; expected: unknown }> {
+    const { repo, root } = await freshRepo(await mkdtemp(join(tmp, 'e2e-')));
+    const spec: Record<string, string | { link: string }> = { 'top.txt': 't', 'x/y/deep.txt': 'd1', 'x/y/gone.txt': 'g', 'x/link': { link: 'y/deep.txt' } };
+    for (let i = 0; i < 5; i++) spec[`shared${i}/f`] = `s${i}`;
+    await writeTree(join(root, 'main'), spec);
+    const a = (await repo.snapshot({ worktree: 'main' })).snapshot_id;
+    await writeFile(join(root, 'main/x/y/deep.txt'), 'd2 longer');
+    await unlink(join(root, 'main/x/y/gone.txt'));
+    await writeTree(join(root, 'main'), { 'x/new/n.txt': 'n' });
+    const b = (await repo.snapshot({ worktree: 'main' })).snapshot_id;
+    const expected = await repo.diff({ from: a, to: b });
+    expect(expected).toMatchObject({ total_added: 1, total_removed: 1, total_modified: 1 });
+    return { repo, layout: repo.layout, a, b, hashA: await payloadHash(repo.layout, a), hashB: await payloadHash(repo.layout, b), expected };
+  }
+
+  const rootOf = async (layout: RepoLayout, id: string): Promise<string> => (await readFile(pointerPath(layout, id), 'utf8')).split(' ')[0]!;
+  const objectFile = (layout: RepoLayout, id: string): string => join(layout.manifestsDir, 'objects', id.slice(0, 2), id.slice(2));
+
+  it('without manifests (as v8.2 wrote them) or with one only: the record lists give the same diff and build the manifests', async () => {
+    const { repo, layout, a, b, hashA, hashB, expected } = await twoSnapshots();
+    await dropManifest(layout, b);
+    expect(await repo.diff({ from: a, to: b })).toEqual(expected);
+    await dropManifest(layout, a);
+    await dropManifest(layout, b);
+    expect(await repo.diff({ from: a, to: b })).toEqual(expected);
+    expect(await loadManifest(layout, a, hashA)).toBeDefined();
+    expect(await loadManifest(layout, b, hashB)).toBeDefined();
+  });
+
+  it('a damaged object on the changed path: same diff, and the object is written again', async () => {
+    const { repo, layout, a, b, hashB, expected } = await twoSnapshots();
+    const root = await rootOf(layout, b);
+    await writeFile(objectFile(layout, root), 'garbage');
+    expect(await repo.diff({ from: a, to: b })).toEqual(expected);
+    expect(await readFile(objectFile(layout, root), 'utf8')).not.toBe('garbage');
+    expect(await loadManifest(layout, b, hashB)).toBeDefined();
+  });
+
+  it('a pointer naming an absent root, garbage or another payload: same diff', async () => {
+    const { repo, layout, a, b, hashB, expected } = await twoSnapshots();
+    for (const pointer of [`${'ab'.repeat(32)} ${hashB}\n`, 'not a pointer', `${await rootOf(layout, a)} ${'00'.repeat(32)}\n`]) {
+      await writeFile(pointerPath(layout, b), pointer);
+      expect(await repo.diff({ from: a, to: b }), pointer).toEqual(expected);
+      expect(await readFile(pointerPath(layout, b), 'utf8')).toMatch(/^[0-9a-f]{64} [0-9a-f]{64}\n$/);
+    }
+  });
+});
+
+/** The payload hash a snapshot's pointer was written with. */
+async function payloadHash(layout: RepoLayout, id: string): Promise<string> {
+  return (await readFile(pointerPath(layout, id), 'utf8')).trim().split(' ')[1]!;
+}
