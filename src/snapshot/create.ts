@@ -19,7 +19,7 @@ import { readDescriptor, sealDescriptor, writeDescriptor, type Descriptor } from
 import { READY, writeIntent, writeReady } from '../formats/markers.js';
 import { writeMeta } from '../formats/meta.js';
 import { dropManifest, loadManifest, writeManifest } from '../manifest/store.js';
-import { getCore, isCoreError, type CloneOptions, type CloneReport, type HashRecord, type Progress, type WalkEntry } from '../native/index.js';
+import { getCore, isCoreError, walkAhead, type CloneOptions, type CloneReport, type HashRecord, type Progress, type WalkEntry } from '../native/index.js';
 import { freshCache, knownHashes, pathKey, trustedHash, type StatCache } from '../statcache/cache.js';
 import { compressTree, type CompressOutcome } from '../compress/index.js';
 import type { RepoLayout } from '../repo/layout.js';
@@ -87,8 +87,8 @@ async function newSnapshotId(layout: RepoLayout): Promise<string> {
 }
 
 /** Rejects special files before anything is written (§3.4 step 2). */
-async function checkSource(payload: string, paths: readonly string[] | undefined): Promise<WalkEntry[]> {
-  const entries = await getCore().walk(payload);
+async function checkSource(walking: Promise<WalkEntry[]>, paths: readonly string[] | undefined): Promise<WalkEntry[]> {
+  const entries = await walking;
   const scope = paths?.includes('.') ? undefined : paths;
   for (const e of entries) {
     if (e.kind !== 'fifo' && e.kind !== 'socket' && e.kind !== 'chardev' && e.kind !== 'blockdev') continue;
@@ -135,21 +135,37 @@ async function makeParents(payload: string, tmp: string, rel: string): Promise<v
 /**
  * Files the copy engine may hard-link from the parent snapshot instead of copying (issue 4):
  * the stat cache vouches for their content and it equals the parent's manifest record. The
- * engine still checks size, mtime, mode and owner before linking. Nothing for reflink/JuiceFS
- * (they share data by themselves), a partial or compressed parent, or without a manifest.
+ * engine still checks size, mtime, mode and owner before linking.
  */
-async function linkFromParent(layout: RepoLayout, req: SnapshotRequest, before: readonly WalkEntry[]): Promise<CloneOptions['linkFrom']> {
+function linkFromParent(layout: RepoLayout, req: SnapshotRequest, before: readonly WalkEntry[], parent: LinkableParent | undefined): CloneOptions['linkFrom'] {
+  if (!parent || !req.statCache) return undefined;
+  const paths = before.filter((e) => {
+    const key = pathKey(e.path);
+    const hash = trustedHash(req.statCache!, e, key);
+    return hash !== undefined && parent.hashes.get(key) === hash;
+  }).map((e) => e.path);
+  return paths.length > 0 ? { root: layout.snapshotDir(parent.id), paths } : undefined;
+}
+
+/** The parent snapshot whose copies the copy engine may link, with its files' content hashes. */
+interface LinkableParent {
+  id: string;
+  hashes: Map<string, string>;
+}
+
+/**
+ * None for reflink/JuiceFS (they share data by themselves), a partial snapshot, a partial or
+ * compressed parent, or a parent without a manifest.
+ */
+async function linkableParent(layout: RepoLayout, req: SnapshotRequest): Promise<LinkableParent | undefined> {
   if (!req.statCache || !req.parentId || req.engine !== 'copy' || (req.paths && !req.paths.includes('.'))) return undefined;
   const parent = await readDescriptor(layout.descriptor(req.parentId)).catch(() => undefined);
   if (!parent || parent.compression || parent.partial_paths) return undefined;
   const manifest = await loadManifest(layout, parent.snapshot_id, parent.payload_root_hash);
   if (!manifest) return undefined;
-  const saved = new Map(manifest.records.filter((r) => r.kind === 'file').map((r) => [pathKey(r.path), r.hash]));
-  const paths = before.filter((e) => {
-    const hash = trustedHash(req.statCache!, e);
-    return hash !== undefined && saved.get(pathKey(e.path)) === hash;
-  }).map((e) => e.path);
-  return paths.length > 0 ? { root: layout.snapshotDir(parent.snapshot_id), paths } : undefined;
+  const hashes = new Map<string, string>();
+  for (const r of manifest.records) if (r.kind === 'file') hashes.set(pathKey(r.path), r.hash);
+  return { id: parent.snapshot_id, hashes };
 }
 
 /**
@@ -192,7 +208,11 @@ async function materialize(req: SnapshotRequest, tmp: string, scratch: string, l
 export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): Promise<SnapshotOutcome> {
   // When the stats below were taken: the reference point of the racily-clean rule.
   const takenNs = nowNs();
-  const before = await checkSource(req.payload, req.paths);
+  // The walk runs on its own threads while the parent's manifest is read here.
+  const walking = walkAhead(req.payload);
+  const parent = linkableParent(layout, req);
+  parent.catch(() => undefined);
+  const before = await checkSource(walking, req.paths);
   const id = await newSnapshotId(layout);
   const tmp = layout.snapshotTmp(id);
   let published = false;
@@ -202,7 +222,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     crashPoint('snapshot:intent');
 
     const scratch = join(layout.extTmp, `${id}.partial`);
-    const linkFrom = await linkFromParent(layout, req, before);
+    const linkFrom = linkFromParent(layout, req, before, await parent);
     const report = await materialize(req, tmp, scratch, linkFrom).finally(() => rm(scratch, { recursive: true, force: true }));
     crashPoint('snapshot:materialized');
     await getCore().syncTree(tmp);
