@@ -2,6 +2,7 @@
 //!
 //! - [`walk`]: parallel lstat walk, raw byte names, deterministic order.
 //! - [`hash`]: the payload root hash of CONTRACT §4 with per-entry records.
+//! - [`btrfs`]: subvolumes: test, create, snapshot, read-only flag, delete (Linux).
 //! - [`clone`]: clone engines (reflink, copy, juicefs) into a new destination.
 //! - [`probe`]: which engines work inside a directory.
 //! - [`flock`]: exclusive file locks (the audit log's append lock).
@@ -10,6 +11,7 @@
 //! Every operation takes a [`Ctx`] for cancellation and progress, and fails with an
 //! [`Error`] carrying a stable code, the errno name and the path.
 
+pub mod btrfs;
 pub mod clone;
 pub mod ctx;
 pub mod error;

@@ -1,0 +1,195 @@
+//! Subvolume ioctls on a real btrfs (JVS_TEST_BTRFS; see common::fs_dir for skipping).
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use jvs_core::btrfs::{
+    create_subvolume, delete_subvolume, is_readonly, is_subvolume, set_readonly, snapshot_subvolume, DELETE_PERMISSION,
+};
+use jvs_core::Code;
+
+const NOBODY: u32 = 65534;
+
+/// A fresh directory on btrfs, world-searchable so that a test run as nobody can reach it.
+fn btrfs_dir(label: &str) -> Option<PathBuf> {
+    let root = fs_dir("btrfs")?;
+    let d = tempfile::Builder::new().prefix(label).tempdir_in(root).unwrap().keep();
+    fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).unwrap();
+    Some(d)
+}
+
+/// Removes what a test made, subvolumes included (as root every subvolume can be destroyed).
+fn cleanup(dir: &Path) {
+    for de in fs::read_dir(dir).unwrap() {
+        let p = de.unwrap().path();
+        if is_subvolume(&p).unwrap() {
+            delete_subvolume(&p).unwrap();
+        }
+    }
+    let _ = fs::remove_dir_all(dir);
+}
+
+#[test]
+fn subvolumes_are_told_from_directories() {
+    let Some(d) = btrfs_dir("is-subvol") else { return };
+    fs::create_dir(d.join("plain")).unwrap();
+    fs::write(d.join("file"), b"x").unwrap();
+    create_subvolume(&d.join("sv")).unwrap();
+    std::os::unix::fs::symlink("sv", d.join("link")).unwrap();
+    assert!(is_subvolume(&d.join("sv")).unwrap());
+    assert!(!is_subvolume(&d.join("plain")).unwrap());
+    assert!(!is_subvolume(&d.join("file")).unwrap());
+    assert!(!is_subvolume(&d.join("link")).unwrap(), "a symlink to a subvolume is not one");
+    assert_eq!(is_subvolume(&d.join("missing")).unwrap_err().code, Code::NotFound);
+    assert!(!is_readonly(&d.join("sv")).unwrap());
+    cleanup(&d);
+}
+
+#[test]
+fn outside_btrfs_nothing_is_a_subvolume_and_creation_says_why() {
+    let t = tempfile::tempdir().unwrap();
+    let on_btrfs = Command::new("stat").args(["-f", "-c", "%T"]).arg(t.path()).output().unwrap();
+    if String::from_utf8_lossy(&on_btrfs.stdout).trim() == "btrfs" {
+        eprintln!("skipped: the temp directory is on btrfs");
+        return;
+    }
+    assert!(!is_subvolume(t.path()).unwrap());
+    let e = create_subvolume(&t.path().join("sv")).unwrap_err();
+    assert_eq!((e.code, e.errno), (Code::Io, Some("ENOTTY")));
+    assert!(e.message.ends_with("not on a btrfs file system"), "{}", e.message);
+}
+
+#[test]
+fn read_only_snapshot_holds_the_source_and_refuses_writes() {
+    let Some(d) = btrfs_dir("snap") else { return };
+    let src = d.join("src");
+    create_subvolume(&src).unwrap();
+    rich_tree(&src);
+    let snap = d.join("snap");
+    snapshot_subvolume(&src, &snap, true).unwrap();
+    assert!(is_subvolume(&snap).unwrap());
+    assert!(is_readonly(&snap).unwrap());
+    assert_same_tree(&src, &snap);
+    let e = fs::write(snap.join("new"), b"x").unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::EROFS));
+    // Later changes to the source do not reach the snapshot.
+    fs::write(src.join("a.txt"), b"changed").unwrap();
+    assert_eq!(fs::read(snap.join("a.txt")).unwrap(), b"hello");
+
+    set_readonly(&snap, false).unwrap();
+    assert!(!is_readonly(&snap).unwrap());
+    fs::write(snap.join("new"), b"x").unwrap();
+    set_readonly(&snap, true).unwrap();
+    assert!(is_readonly(&snap).unwrap());
+
+    let writable = d.join("writable");
+    snapshot_subvolume(&snap, &writable, false).unwrap();
+    assert!(!is_readonly(&writable).unwrap());
+    fs::remove_file(writable.join("new")).unwrap();
+    cleanup(&d);
+}
+
+#[test]
+fn snapshot_refuses_a_plain_directory_and_an_existing_destination() {
+    let Some(d) = btrfs_dir("snap-refuse") else { return };
+    fs::create_dir(d.join("plain")).unwrap();
+    let e = snapshot_subvolume(&d.join("plain"), &d.join("s"), true).unwrap_err();
+    assert_eq!(e.errno, Some("EINVAL"));
+    assert!(e.message.contains("not a btrfs subvolume"), "{}", e.message);
+    assert!(!d.join("s").exists(), "the containing subvolume must not be snapshotted instead");
+
+    create_subvolume(&d.join("sv")).unwrap();
+    let e = snapshot_subvolume(&d.join("sv"), &d.join("plain"), false).unwrap_err();
+    assert_eq!(e.code, Code::Exists);
+    let e = create_subvolume(&d.join("sv")).unwrap_err();
+    assert_eq!(e.code, Code::Exists);
+    cleanup(&d);
+}
+
+#[test]
+fn delete_removes_read_only_and_writable_subvolumes() {
+    let Some(d) = btrfs_dir("delete") else { return };
+    let src = d.join("src");
+    create_subvolume(&src).unwrap();
+    contract_tree(&src);
+    snapshot_subvolume(&src, &d.join("ro"), true).unwrap();
+    delete_subvolume(&d.join("ro")).unwrap();
+    assert!(!d.join("ro").exists());
+    delete_subvolume(&src).unwrap();
+    assert!(!src.exists());
+
+    fs::create_dir(d.join("plain")).unwrap();
+    let e = delete_subvolume(&d.join("plain")).unwrap_err();
+    assert!(e.message.contains("not a btrfs subvolume"), "{}", e.message);
+    assert!(d.join("plain").exists());
+    cleanup(&d);
+}
+
+#[test]
+fn delete_refuses_a_subvolume_holding_another() {
+    let Some(d) = btrfs_dir("nested") else { return };
+    let outer = d.join("outer");
+    create_subvolume(&outer).unwrap();
+    create_subvolume(&outer.join("inner")).unwrap();
+    let e = delete_subvolume(&outer).unwrap_err();
+    assert_eq!(e.errno, Some("ENOTEMPTY"), "{}", e.message);
+    delete_subvolume(&outer.join("inner")).unwrap();
+    delete_subvolume(&outer).unwrap();
+    cleanup(&d);
+}
+
+/// Runs in a child process as nobody (see the test below): deletes the subvolume named by
+/// JVS_BTRFS_DELETE and prints the error message, or `deleted`.
+#[test]
+#[ignore = "helper: run by delete_without_privilege_names_the_permission"]
+fn helper_delete_as_caller() {
+    let p = PathBuf::from(std::env::var_os("JVS_BTRFS_DELETE").expect("JVS_BTRFS_DELETE"));
+    match delete_subvolume(&p) {
+        Ok(()) => println!("\nRESULT deleted"),
+        Err(e) => println!("\nRESULT {:?} {}", e.errno, e.message),
+    }
+}
+
+#[test]
+fn delete_without_privilege_names_the_permission_and_changes_nothing() {
+    if !is_root() {
+        eprintln!("skipped: needs root to run a child as nobody");
+        return;
+    }
+    let Some(d) = btrfs_dir("unpriv") else { return };
+    let mounts = fs::read_to_string("/proc/self/mounts").unwrap();
+    if mounts.contains("user_subvol_rm_allowed") {
+        eprintln!("skipped: a btrfs is mounted with user_subvol_rm_allowed");
+        cleanup(&d);
+        return;
+    }
+    let src = d.join("src");
+    create_subvolume(&src).unwrap();
+    fs::write(src.join("f"), b"data").unwrap();
+    let chown = Command::new("chown").args(["-R", &format!("{NOBODY}:{NOBODY}")]).arg(&src).status().unwrap();
+    assert!(chown.success());
+    // Owned by nobody, as everything the snapshot holds.
+    let snap = d.join("snap");
+    snapshot_subvolume(&src, &snap, true).unwrap();
+
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "helper_delete_as_caller", "--nocapture", "--test-threads=1"])
+        .env("JVS_BTRFS_DELETE", &snap)
+        .uid(NOBODY)
+        .gid(NOBODY)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().find(|l| l.starts_with("RESULT ")).unwrap_or_else(|| panic!("no result: {stdout} {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(line.contains("Some(\"EPERM\")"), "{line}");
+    assert!(line.contains(DELETE_PERMISSION), "{line}");
+    assert!(line.contains("CAP_SYS_ADMIN") && line.contains("user_subvol_rm_allowed"), "{line}");
+    assert!(is_subvolume(&snap).unwrap() && is_readonly(&snap).unwrap(), "a refused deletion changes nothing");
+    assert_eq!(fs::read(snap.join("f")).unwrap(), b"data");
+    cleanup(&d);
+}
