@@ -46,6 +46,11 @@ export interface Binding {
   probe(dir: string, token: CancelToken): Promise<RawProbe[] | Failure>;
   lockExclusive(path: string, token: CancelToken): Promise<{ unlock(): void } | Failure>;
   syncTree(root: string, token: CancelToken): Promise<number | Failure>;
+  isSubvolume(path: string, token: CancelToken): Promise<boolean | Failure>;
+  createSubvolume(path: string, token: CancelToken): Promise<undefined | Failure>;
+  snapshotSubvolume(src: string, dst: string, readonly: boolean, token: CancelToken): Promise<undefined | Failure>;
+  setSubvolumeReadonly(path: string, readonly: boolean, token: CancelToken): Promise<undefined | Failure>;
+  deleteSubvolume(path: string, token: CancelToken): Promise<undefined | Failure>;
 }
 
 interface CancelToken {
@@ -176,6 +181,26 @@ export function createNativeCore(binding: Binding): NativeCore {
 
     syncTree(root) {
       return call(binding, undefined, (t) => binding.syncTree(root, t));
+    },
+
+    isSubvolume(path) {
+      return call(binding, undefined, (t) => binding.isSubvolume(path, t));
+    },
+
+    async createSubvolume(path) {
+      await call(binding, undefined, (t) => binding.createSubvolume(path, t));
+    },
+
+    async snapshotSubvolume(src, dst, readonly) {
+      await call(binding, undefined, (t) => binding.snapshotSubvolume(src, dst, readonly, t));
+    },
+
+    async setSubvolumeReadonly(path, readonly) {
+      await call(binding, undefined, (t) => binding.setSubvolumeReadonly(path, readonly, t));
+    },
+
+    async deleteSubvolume(path) {
+      await call(binding, undefined, (t) => binding.deleteSubvolume(path, t));
     },
   };
 }

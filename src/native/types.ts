@@ -214,4 +214,24 @@ export interface NativeCore {
    * is published). Symlinks are never opened. Resolves to the number of entries.
    */
   syncTree(root: string): Promise<number>;
+  /**
+   * Whether `path` is the root directory of a btrfs subvolume (a symlink never is). Missing →
+   * E_NOT_FOUND. Always false where subvolumes are unsupported (the fallback, non-Linux).
+   */
+  isSubvolume(path: string): Promise<boolean>;
+  /** Creates an empty btrfs subvolume at `path`, which must not exist (E_EXISTS). */
+  createSubvolume(path: string): Promise<void>;
+  /**
+   * Snapshots the subvolume `src` (a subvolume root, else EINVAL) as the new subvolume `dst`,
+   * read-only when `readonly`. O(1): nothing is copied.
+   */
+  snapshotSubvolume(src: string, dst: string, readonly: boolean): Promise<void>;
+  /** Sets or clears the read-only flag of the subvolume at `path`. */
+  setSubvolumeReadonly(path: string, readonly: boolean): Promise<void>;
+  /**
+   * Deletes the subvolume at `path` with everything in it. Not permitted (errno EPERM, EACCES
+   * or EROFS): E_IO whose message names CAP_SYS_ADMIN and the user_subvol_rm_allowed mount
+   * option, and nothing changed. One holding other subvolumes: errno ENOTEMPTY.
+   */
+  deleteSubvolume(path: string): Promise<void>;
 }

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use jvs_core::btrfs;
 use jvs_core::clone::{self, CloneOptions, Engine, LinkFrom};
 use jvs_core::flock::FileLock;
 use jvs_core::Ctx;
@@ -224,6 +225,41 @@ pub fn probe<'env>(env: &'env Env, dir: String, token: &CancelToken) -> Result<O
                 .collect::<Vec<_>>()
         })
     })
+}
+
+/// Whether `path` is the root of a btrfs subvolume (false off Linux).
+#[napi(ts_return_type = "Promise<boolean | CoreFailure>")]
+pub fn is_subvolume<'env>(env: &'env Env, path: String, token: &CancelToken) -> Result<Object<'env>> {
+    let path = PathBuf::from(path);
+    spawn_op(env, token.ctx.clone(), None, move |_| btrfs::is_subvolume(&path))
+}
+
+/// Creates an empty btrfs subvolume at `path`.
+#[napi(ts_return_type = "Promise<undefined | CoreFailure>")]
+pub fn create_subvolume<'env>(env: &'env Env, path: String, token: &CancelToken) -> Result<Object<'env>> {
+    let path = PathBuf::from(path);
+    spawn_op(env, token.ctx.clone(), None, move |_| btrfs::create_subvolume(&path))
+}
+
+/// Snapshots the subvolume `src` as `dst`, read-only when asked.
+#[napi(ts_return_type = "Promise<undefined | CoreFailure>")]
+pub fn snapshot_subvolume<'env>(env: &'env Env, src: String, dst: String, readonly: bool, token: &CancelToken) -> Result<Object<'env>> {
+    let (src, dst) = (PathBuf::from(src), PathBuf::from(dst));
+    spawn_op(env, token.ctx.clone(), None, move |_| btrfs::snapshot_subvolume(&src, &dst, readonly))
+}
+
+/// Sets or clears the read-only flag of the subvolume at `path`.
+#[napi(ts_return_type = "Promise<undefined | CoreFailure>")]
+pub fn set_subvolume_readonly<'env>(env: &'env Env, path: String, readonly: bool, token: &CancelToken) -> Result<Object<'env>> {
+    let path = PathBuf::from(path);
+    spawn_op(env, token.ctx.clone(), None, move |_| btrfs::set_readonly(&path, readonly))
+}
+
+/// Deletes the subvolume at `path` (see jvs_core::btrfs::delete_subvolume).
+#[napi(ts_return_type = "Promise<undefined | CoreFailure>")]
+pub fn delete_subvolume<'env>(env: &'env Env, path: String, token: &CancelToken) -> Result<Object<'env>> {
+    let path = PathBuf::from(path);
+    spawn_op(env, token.ctx.clone(), None, move |_| btrfs::delete_subvolume(&path))
 }
 
 /// An exclusive flock(2) on a file, released by `unlock()` (or when collected).

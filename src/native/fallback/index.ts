@@ -8,6 +8,7 @@ import type { NativeCore } from '../types.js';
 import { cloneTree, materializeEntries } from './clone.js';
 import { hashPaths, hashTree } from './hash.js';
 import { probe } from './probe.js';
+import { createSubvolume, deleteSubvolume, isSubvolume, setSubvolumeReadonly, snapshotSubvolume } from './subvolume.js';
 import { syncTree } from './sync.js';
 import { walkTree } from './walk.js';
 
@@ -23,6 +24,11 @@ export function createFallbackCore(): NativeCore {
     materializeEntries,
     probe,
     syncTree,
+    isSubvolume,
+    createSubvolume,
+    snapshotSubvolume,
+    setSubvolumeReadonly,
+    deleteSubvolume,
     // Node has no flock(2). The fallback cannot exclude other appenders; callers see it in
     // `enforced` (the audit log then relies on single O_APPEND writes, and a concurrent append
     // can fork the hash chain, which verify reports).
