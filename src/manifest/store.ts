@@ -47,9 +47,7 @@ export async function writeManifest(
 }
 
 
-async function readObject(layout: RepoLayout, id: string, cache: Map<string, TreeEntry[]>): Promise<TreeEntry[]> {
-  const hit = cache.get(id);
-  if (hit) return hit;
+async function readObject(layout: RepoLayout, id: string): Promise<Buffer> {
   const path = objectPath(layout, id);
   const bytes = await readFile(path);
   if (sha256(bytes).toString('hex') !== id) {
@@ -59,17 +57,32 @@ async function readObject(layout: RepoLayout, id: string, cache: Map<string, Tre
     await unlink(path).catch(() => undefined);
     throw new Error(`manifest object ${id} does not match its id`);
   }
-  const entries = decodeTree(bytes);
-  cache.set(id, entries);
-  return entries;
+  return bytes;
 }
 
-/** Reads tree objects by id, each checked against its id and decoded once; throws when damaged. */
-export type ObjectReader = (id: string) => Promise<TreeEntry[]>;
+/**
+ * Reads tree objects by id, each read once and checked against its id; throws when one is
+ * missing or damaged. `bytes` lets a diff compare two objects without decoding what they share.
+ */
+export interface ObjectReader {
+  bytes(id: string): Promise<Buffer>;
+  /** Decoded once; the entries are views of the object's bytes. */
+  entries(id: string): Promise<TreeEntry[]>;
+}
 
 export function objectReader(layout: RepoLayout): ObjectReader {
-  const cache = new Map<string, TreeEntry[]>();
-  return (id) => readObject(layout, id, cache);
+  const bytes = new Map<string, Promise<Buffer>>();
+  const entries = new Map<string, Promise<TreeEntry[]>>();
+  const once = <T>(cache: Map<string, Promise<T>>, id: string, read: () => Promise<T>): Promise<T> => {
+    let p = cache.get(id);
+    if (!p) cache.set(id, (p = read()));
+    return p;
+  };
+  const reader: ObjectReader = {
+    bytes: (id) => once(bytes, id, () => readObject(layout, id)),
+    entries: (id) => once(entries, id, async () => decodeTree(await reader.bytes(id))),
+  };
+  return reader;
 }
 
 /**
@@ -99,12 +112,12 @@ function recordOf(e: TreeEntry, path: Buffer): HashRecord | undefined {
 }
 
 /** The records under a tree object, depth first, paths prefixed with `prefix`. */
-async function collect(layout: RepoLayout, id: string, prefix: Buffer, out: HashRecord[], cache: Map<string, TreeEntry[]>): Promise<void> {
-  for (const e of await readObject(layout, id, cache)) {
+async function collect(read: ObjectReader, id: string, prefix: Buffer, out: HashRecord[]): Promise<void> {
+  for (const e of await read.entries(id)) {
     const path = prefix.length === 0 ? Buffer.from(e.name) : Buffer.concat([prefix, SLASH, e.name]);
     const rec = recordOf(e, path);
     if (rec) out.push(rec);
-    if (e.kind === 'dir' || e.kind === 'unrecorded-dir') await collect(layout, e.hash.toString('hex'), path, out, cache);
+    if (e.kind === 'dir' || e.kind === 'unrecorded-dir') await collect(read, e.hash.toString('hex'), path, out);
   }
 }
 
@@ -132,7 +145,7 @@ export async function loadManifest(layout: RepoLayout, snapshotId: string, expec
     const root = await manifestRoot(layout, snapshotId, expectedRootHash);
     if (!root) return undefined;
     const records: HashRecord[] = [];
-    await collect(layout, root, Buffer.alloc(0), records, new Map());
+    await collect(objectReader(layout), root, Buffer.alloc(0), records);
     // Unrecorded directories are only ever `.READY`; anything else means a damaged object.
     if (records.some((r) => r.path.equals(READY))) return undefined;
     if (check === 'full' && assembleRecords(records).rootHash !== expectedRootHash) return undefined;
@@ -158,7 +171,7 @@ export async function recordsAt(layout: RepoLayout, snapshotId: string, expected
       const names = path.toString('latin1').split('/');
       let id = root;
       for (const [i, name] of names.entries()) {
-        const e = (await read(id)).find((x) => x.name.toString('latin1') === name);
+        const e = (await read.entries(id)).find((x) => x.name.toString('latin1') === name);
         if (!e) break;
         if (i === names.length - 1) {
           const rec = recordOf(e, path);

@@ -54,36 +54,58 @@ export function encodeTree(entries: readonly TreeEntry[]): Buffer {
   return Buffer.concat(parts);
 }
 
+/** Where an object's first entry starts; throws unless `buf` begins as an object does. */
+export function entriesStart(buf: Buffer): number {
+  if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('manifest object: bad magic');
+  return MAGIC.length;
+}
+
+function truncated(): never {
+  throw new Error('manifest object: truncated');
+}
+
+/**
+ * Where the entry starting at `off` ends, reading only its lengths (so a caller can step over
+ * entries without decoding them); throws when it runs past the object. Kept free of closures
+ * and lookups: a diff steps over up to a whole directory's entries with it.
+ */
+export function entryEnd(buf: Buffer, off: number): number {
+  if (off + 15 > buf.length) truncated();
+  const code = buf[off]!;
+  if (code >= CODE_KIND.length) throw new Error('manifest object: bad kind');
+  let end = off + 15 + buf.readUInt32LE(off + 11) + 32;
+  if (code === KIND_CODE.symlink) {
+    if (end + 4 > buf.length) truncated();
+    end += 4 + buf.readUInt32LE(end);
+  }
+  if (end > buf.length) truncated();
+  return end;
+}
+
+/** The entry starting at `off`, its name, hash and target views of `buf`, and where it ends. */
+export function decodeEntry(buf: Buffer, off: number): { entry: TreeEntry; end: number } {
+  const end = entryEnd(buf, off);
+  const kind = CODE_KIND[buf.readUInt8(off)]!;
+  const nameStart = off + 15;
+  const hashStart = nameStart + buf.readUInt32LE(off + 11);
+  const entry: TreeEntry = {
+    name: buf.subarray(nameStart, hashStart),
+    kind,
+    perm: buf.readUInt16LE(off + 1),
+    size: Number(buf.readBigUInt64LE(off + 3)),
+    hash: buf.subarray(hashStart, hashStart + 32),
+  };
+  if (kind === 'symlink') entry.target = buf.subarray(hashStart + 36, end);
+  return { entry, end };
+}
+
 /** Decodes an object; throws on any malformation (callers treat the manifest as absent). */
 export function decodeTree(buf: Buffer): TreeEntry[] {
-  if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('manifest object: bad magic');
   const out: TreeEntry[] = [];
-  let off = MAGIC.length;
-  const need = (n: number): void => {
-    if (off + n > buf.length) throw new Error('manifest object: truncated');
-  };
-  while (off < buf.length) {
-    need(15);
-    const kind = CODE_KIND[buf.readUInt8(off)];
-    if (kind === undefined) throw new Error('manifest object: bad kind');
-    const perm = buf.readUInt16LE(off + 1);
-    const size = Number(buf.readBigUInt64LE(off + 3));
-    const nameLen = buf.readUInt32LE(off + 11);
-    off += 15;
-    need(nameLen + 32);
-    const name = buf.subarray(off, off + nameLen);
-    const hash = buf.subarray(off + nameLen, off + nameLen + 32);
-    off += nameLen + 32;
-    const entry: TreeEntry = { name, kind, perm, size, hash };
-    if (kind === 'symlink') {
-      need(4);
-      const tl = buf.readUInt32LE(off);
-      off += 4;
-      need(tl);
-      entry.target = buf.subarray(off, off + tl);
-      off += tl;
-    }
+  for (let off = entriesStart(buf); off < buf.length; ) {
+    const { entry, end } = decodeEntry(buf, off);
     out.push(entry);
+    off = end;
   }
   return out;
 }

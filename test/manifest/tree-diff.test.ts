@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { compareSides, sidesOfRecords, type Changes } from '../../src/inspect/compare.js';
-import { dropManifest, loadManifest, manifestRoot, objectReader, pointerPath, writeManifest } from '../../src/manifest/store.js';
+import { dropManifest, loadManifest, manifestRoot, objectReader, pointerPath, writeManifest, type ObjectReader } from '../../src/manifest/store.js';
 import { diffTrees, type TreeChanges } from '../../src/manifest/tree-diff.js';
-import { getCore } from '../../src/native/index.js';
+import { getCore, type HashRecord } from '../../src/native/index.js';
 import { RepoLayout } from '../../src/repo/layout.js';
 import { freshRepo, writeTree } from '../support/repo.js';
 import type { Repository } from '../../src/index.js';
@@ -148,16 +148,51 @@ describe('diffTrees', () => {
     await chmod(join(dir, 'd7', 'f1'), 0o600);
     const after = await store(layout, 'after', dir);
     const read = objectReader(layout);
-    const ids: string[] = [];
-    const counting = (id: string): ReturnType<typeof read> => {
-      ids.push(id);
-      return read(id);
+    const ids = new Set<string>();
+    const counting: ObjectReader = {
+      bytes: (id) => (ids.add(id), read.bytes(id)),
+      entries: (id) => (ids.add(id), read.entries(id)),
     };
+    // An object both trees share is never needed: even gone from disk, the diff is the same.
+    const shared = (await read.entries(before)).find((e) => e.name.toString() === 'd0')!.hash.toString('hex');
+    await unlink(join(layout.manifestsDir, 'objects', shared.slice(0, 2), shared.slice(2)));
     const ch = await diffTrees(counting, before, after);
     expect(plain(ch)).toMatchObject({ added: [], removed: [] });
     expect(ch.modified.map((m) => m.to.path.toString())).toEqual(['d5/f3']);
     // The two roots, and d5 and d7 on each side (d7's object differs by a permission).
-    expect(ids).toHaveLength(6);
+    expect(ids.size).toBe(6);
+  });
+
+  it.each([21, 22, 23, 24, 25, 26])('large directories with a few changes anywhere: equals the record-list comparison (seed %i)', async (seed) => {
+    // Synthetic records (no files needed): objects of ~100 KiB, so the byte comparison steps
+    // over whole chunks, and changes at the edges, in the middle, and to symlink target lengths.
+    const next = rng(seed);
+    const hex = (x: number): string => x.toString(16).padStart(64, '0');
+    const rec = (path: string, v: number): HashRecord =>
+      v % 5 === 0
+        ? { kind: 'symlink', path: Buffer.from(path), perm: 0o777, size: v % 7, hash: hex(v), target: Buffer.from('t'.repeat(v % 7)) }
+        : { kind: 'file', path: Buffer.from(path), perm: 0o644, size: v % 100, hash: hex(v) };
+    const dir = (path: string): HashRecord => ({ kind: 'dir', path: Buffer.from(path), perm: 0o755, size: 0, hash: '' });
+    const base = new Map<string, HashRecord>([['big', dir('big')], ['big/sub', dir('big/sub')]]);
+    for (let i = 0; i < 2000; i++) base.set(`big/f${String(i).padStart(5, '0')}`, rec(`big/f${String(i).padStart(5, '0')}`, i));
+    for (let i = 0; i < 300; i++) base.set(`big/sub/g${i}`, rec(`big/sub/g${i}`, i));
+    const changed = new Map(base);
+    const keys = [...base.keys()].filter((k) => base.get(k)!.kind !== 'dir');
+    const pick = (): string => (next() < 0.2 ? (next() < 0.5 ? keys[0]! : keys[keys.length - 1]!) : keys[Math.floor(next() * keys.length)]!);
+    for (let c = 0; c < 1 + Math.floor(next() * 4); c++) {
+      const k = pick();
+      const r = next();
+      if (r < 0.3) changed.delete(k);
+      else if (r < 0.7) changed.set(k, rec(k, Math.floor(next() * 1e6)));
+      else changed.set(`${k}x`, rec(`${k}x`, Math.floor(next() * 1e6)));
+    }
+    const layout = new RepoLayout(await mkdtemp(join(tmp, 'repo-')));
+    await writeManifest(layout, 'a', [...base.values()], 'a');
+    await writeManifest(layout, 'b', [...changed.values()], 'b');
+    const [ra, rb] = [(await manifestRoot(layout, 'a', 'a'))!, (await manifestRoot(layout, 'b', 'b'))!];
+    const byTrees = await diffTrees(objectReader(layout), ra, rb);
+    expect(plain(byTrees)).toEqual(plain(compareSides(sidesOfRecords([...base.values()]), sidesOfRecords([...changed.values()]))));
+    expect(byTrees.added.length + byTrees.removed.length + byTrees.modified.length).toBeGreaterThan(0);
   });
 
   it('a damaged object throws (diff then falls back to the record lists)', async () => {
@@ -169,7 +204,11 @@ describe('diffTrees', () => {
     await writeFile(join(dir, 'd', 'f'), '2');
     const two = await store(layout, 'two', dir);
     const read = objectReader(layout);
-    const lying = async (id: string): ReturnType<typeof read> => (id === two ? Promise.reject(new Error('damaged')) : read(id));
+    const damaged = (id: string): Promise<never> => Promise.reject(new Error(`damaged ${id}`));
+    const lying: ObjectReader = {
+      bytes: (id) => (id === two ? damaged(id) : read.bytes(id)),
+      entries: (id) => (id === two ? damaged(id) : read.entries(id)),
+    };
     await expect(diffTrees(lying, one, two)).rejects.toThrow('damaged');
   });
 });
