@@ -10,10 +10,10 @@ import type { Repository } from '../repo/repository.js';
 import { snapshotRecords } from '../snapshot/records.js';
 import { loadWorktree } from '../snapshot/snapshot.js';
 import { compareSides, scanWorktree, sidesOfRecords, type Side, type WorktreeScan } from './compare.js';
-import { freshCache, loadStatCache, pathKey, saveStatCache, type StatCache } from '../statcache/cache.js';
+import { freshCache, loadStatCache, pathKey, saveStatCache, statIdOfStats, type StatCache } from '../statcache/cache.js';
 import { nowNs } from '../encoding/timestamp.js';
 import { lstat } from 'node:fs/promises';
-import { statIdOf, walkAhead, type WalkEntry } from '../native/index.js';
+import { walkAhead, type WalkEntry } from '../native/index.js';
 
 export interface StatusChange {
   path: Buffer;
@@ -57,7 +57,7 @@ async function refreshCache(repo: Repository, worktree: string, payload: string,
       continue;
     }
     const st = await lstat(Buffer.concat([Buffer.from(`${payload}/`), e.path]), { bigint: true }).catch(() => undefined);
-    if (st) after.push({ ...e, statId: statIdOf({ dev: st.dev, ino: st.ino, size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, mode: Number(st.mode) }) });
+    if (st) after.push({ ...e, statId: statIdOfStats(st) });
   }
   const hashes = new Map(scan.read);
   for (const [key, side] of scan.sides) if (side.kind === 'file' && side.hash !== undefined && !hashes.has(key)) hashes.set(key, side.hash);

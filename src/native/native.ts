@@ -77,6 +77,7 @@ interface RawClone {
   dirs: number;
   symlinks: number;
   bytes: number;
+  linked: number;
   fallbacks: { path: Buffer; from: string; to: string; reason: string }[];
   hardlinksSplit: Buffer[];
   xattrsSkipped: Buffer[];
@@ -121,6 +122,7 @@ function cloneReport(raw: RawClone): CloneReport {
     dirs: raw.dirs,
     symlinks: raw.symlinks,
     bytes: raw.bytes,
+    linked: raw.linked,
     fallbacks: raw.fallbacks.map((f) => ({ path: f.path, from: f.from as EngineName, to: f.to as EngineName, reason: f.reason })),
     hardlinksSplit: raw.hardlinksSplit,
     xattrsSkipped: raw.xattrsSkipped,

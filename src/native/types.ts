@@ -93,6 +93,8 @@ export interface CloneReport {
   symlinks: number;
   /** Bytes of regular-file content in the tree. */
   bytes: number;
+  /** Files hard-linked from `linkFrom` (0 without it). */
+  linked: number;
   /** Per-file fallbacks, never silent. */
   fallbacks: CloneFallback[];
   /** Paths of files that had several links in the source and became independent copies. */

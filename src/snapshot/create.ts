@@ -20,7 +20,7 @@ import { READY, writeIntent, writeReady } from '../formats/markers.js';
 import { writeMeta } from '../formats/meta.js';
 import { dropManifest, loadManifest, writeManifest } from '../manifest/store.js';
 import { getCore, isCoreError, walkAhead, type CloneOptions, type CloneReport, type HashRecord, type Progress, type WalkEntry } from '../native/index.js';
-import { freshCache, knownHashes, pathKey, trustedHash, type StatCache } from '../statcache/cache.js';
+import { freshCache, knownHashes, pathKey, statIdOfStats, trustedHash, type StatCache } from '../statcache/cache.js';
 import { compressTree, type CompressOutcome } from '../compress/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { pathExists } from '../fs/exists.js';
@@ -111,6 +111,7 @@ export function mergeReports(reports: CloneReport[], requested: CloneReport['req
     dirs: reports.reduce((s, r) => s + r.dirs, 0),
     symlinks: reports.reduce((s, r) => s + r.symlinks, 0),
     bytes: reports.reduce((s, r) => s + r.bytes, 0),
+    linked: reports.reduce((s, r) => s + r.linked, 0),
     fallbacks: reports.flatMap((r) => r.fallbacks),
     hardlinksSplit: reports.flatMap((r) => r.hardlinksSplit),
     xattrsSkipped: reports.flatMap((r) => r.xattrsSkipped),
@@ -166,6 +167,30 @@ async function linkableParent(layout: RepoLayout, req: SnapshotRequest): Promise
   const hashes = new Map<string, string>();
   for (const r of manifest.records) if (r.kind === 'file') hashes.set(pathKey(r.path), r.hash);
   return { id: parent.snapshot_id, hashes };
+}
+
+/**
+ * The source's stats after its clone, for the files whose cached hashes the hash step takes.
+ * A linked file holds the parent's copy, whose content is the cached hash whatever the source
+ * did meanwhile; so when every requested link was made, only the other vouched-for files are
+ * looked at again (a status may have cached a changed file's new hash), else the whole source
+ * is walked again. Files looked at are the before-walk's; the cache refreshed from these stats
+ * stays sound by the racy rule (takenNs precedes the walk).
+ */
+async function statsAfterClone(req: SnapshotRequest, before: readonly WalkEntry[], linkFrom: CloneOptions['linkFrom'], report: CloneReport): Promise<WalkEntry[]> {
+  if (!linkFrom || report.linked !== linkFrom.paths.length) return getCore().walk(req.payload);
+  const linked = new Set(linkFrom.paths.map(pathKey));
+  const after: WalkEntry[] = [];
+  for (const e of before) {
+    const key = pathKey(e.path);
+    if (e.kind !== 'file' || linked.has(key) || trustedHash(req.statCache!, e, key) === undefined) {
+      after.push(e);
+      continue;
+    }
+    const st = await lstat(Buffer.concat([Buffer.from(`${req.payload}/`), e.path]), { bigint: true }).catch(() => undefined);
+    if (st) after.push({ ...e, statId: statIdOfStats(st) });
+  }
+  return after;
 }
 
 /**
@@ -231,7 +256,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     // A file whose stat the cache vouches for, identical before and after its clone, holds
     // the cached content in the clone too: its hash is taken instead of reading it.
     const full = !req.paths || req.paths.includes('.');
-    const after = full && req.statCache ? await getCore().walk(req.payload) : undefined;
+    const after = full && req.statCache ? await statsAfterClone(req, before, linkFrom, report) : undefined;
     const known = after && req.statCache ? knownHashes(req.statCache, before, after) : [];
     const hashed = await getCore().hashTree(tmp, { records: true, known });
     const records = hashed.records ?? [];

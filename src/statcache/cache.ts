@@ -16,7 +16,9 @@
 import { readFile } from 'node:fs/promises';
 
 import { writeFileVisible } from '../fs/atomic.js';
-import type { KnownHash, WalkEntry } from '../native/index.js';
+import type { BigIntStats } from 'node:fs';
+
+import { statIdOf, type KnownHash, type WalkEntry } from '../native/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 
 const MAGIC = Buffer.from('JVSSTAT2\n');
@@ -91,6 +93,11 @@ export async function saveStatCache(layout: RepoLayout, worktree: string, cache:
     off += buf.write(e.hash, off, 'hex');
   }
   await writeFileVisible(cachePath(layout, worktree), buf, 0o644);
+}
+
+/** The identity string (WalkEntry.statId) of a file's `lstat(…, { bigint: true })`. */
+export function statIdOfStats(st: BigIntStats): string {
+  return statIdOf({ dev: st.dev, ino: st.ino, size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, mode: Number(st.mode) });
 }
 
 /** Whether two lstat observations of a file are the same identity. */

@@ -4,7 +4,7 @@
  * represent something it must fail clearly, never answer differently.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +111,25 @@ describe.each(Object.entries(TREES))('%s', (_name, build) => {
       }
       expect((await native.hashTree(dst)).rootHash, side).toBe(want.rootHash);
       expect(res.ok.requested).toBe(engine);
+    }
+  });
+});
+
+describe('linking from another tree', () => {
+  it('both sides link exactly the matching copies and count them', async () => {
+    const src = await tree(buildContractVectorTree);
+    const parent = join(base, `parent-${counter++}`);
+    await native.cloneTree(src, parent, { engine: 'copy' });
+    // sub/b.txt's parent copy stops matching (another mtime); a.txt's still does.
+    await utimes(join(parent, 'sub', 'b.txt'), 1_000_000, 1_000_000);
+    const linkFrom = { root: parent, paths: [Buffer.from('a.txt'), Buffer.from('sub/b.txt')] };
+    for (const core of [native, fallback]) {
+      const dst = join(base, `linked-${counter++}`);
+      const r = await core.cloneTree(src, dst, { engine: 'copy', linkFrom });
+      expect(r.linked, core.kind).toBe(1);
+      expect((await stat(join(dst, 'a.txt'))).ino, core.kind).toBe((await stat(join(parent, 'a.txt'))).ino);
+      expect((await stat(join(dst, 'sub', 'b.txt'))).ino, core.kind).not.toBe((await stat(join(parent, 'sub', 'b.txt'))).ino);
+      expect((await native.hashTree(dst)).rootHash, core.kind).toBe((await native.hashTree(src)).rootHash);
     }
   });
 });

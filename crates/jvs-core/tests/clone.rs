@@ -489,3 +489,31 @@ fn link_from_shares_matching_files_and_copies_the_rest() {
     assert_eq!(h(&dst), h(&src));
     assert_eq!((r.files, r.bytes), (3, 8));
 }
+
+#[test]
+fn link_from_links_only_matching_copies_and_counts_them() {
+    let (t, src, dst) = setup();
+    write(&src, "same", b"same", 0o644);
+    write(&src, "touched", b"touched", 0o644);
+    write(&src, "fresh", b"fresh", 0o644);
+    // The other tree (a parent snapshot): copies of `same` and `touched`.
+    let parent = t.path().join("parent");
+    clone_tree(&src, &parent, &opts(Engine::Copy), &Ctx::new()).unwrap();
+    // `touched` gets another mtime in the source: its parent copy no longer matches.
+    let f = fs::File::options().write(true).open(src.join("touched")).unwrap();
+    f.set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000)).unwrap();
+    let link_from = jvs_core::clone::LinkFrom {
+        root: parent.clone(),
+        paths: [b"same".to_vec(), b"touched".to_vec()].into_iter().collect(),
+    };
+    let o = CloneOptions { engine: Engine::Copy, exclude: Vec::new(), link_from: Some(link_from) };
+    let r = clone_tree(&src, &dst, &o, &Ctx::new()).unwrap();
+    // A linked file shares the parent copy's inode, atime included: compare what is hashed.
+    let root = |d: &Path| jvs_core::hash::hash_tree(d, &Ctx::new()).unwrap().root_hash;
+    assert_eq!(root(&dst), root(&src));
+    assert_eq!(r.linked, 1, "{r:?}");
+    let ino = |p: PathBuf| fs::metadata(p).unwrap().ino();
+    assert_eq!(ino(dst.join("same")), ino(parent.join("same")));
+    assert_ne!(ino(dst.join("touched")), ino(parent.join("touched")));
+    assert_ne!(ino(dst.join("fresh")), ino(src.join("fresh")));
+}

@@ -79,6 +79,7 @@ pub struct CloneOutput {
     pub dirs: f64,
     pub symlinks: f64,
     pub bytes: f64,
+    pub linked: f64,
     pub fallbacks: Vec<CloneFallbackJs>,
     pub hardlinks_split: Vec<Buffer>,
     pub xattrs_skipped: Vec<Buffer>,
@@ -178,6 +179,7 @@ fn clone_output(r: clone::CloneReport) -> CloneOutput {
         dirs: r.dirs as f64,
         symlinks: r.symlinks as f64,
         bytes: r.bytes as f64,
+        linked: r.linked as f64,
         fallbacks: r
             .fallbacks
             .into_iter()

@@ -77,6 +77,7 @@ export async function cloneTree(src: string, dst: string, opts: CloneOptions): P
   const fellBack = new Map<WalkEntry, CloneFallback>();
   const linkable = new Set((opts.linkFrom?.paths ?? []).map((p) => p.toString('latin1')));
   let reflinked = 0;
+  let linked = 0;
   try {
     progress.phase('clone', entries.length, bytes);
     // Directories are created owner-writable first; their real modes come after their children.
@@ -92,6 +93,7 @@ export async function cloneTree(src: string, dst: string, opts: CloneOptions): P
       if (kind === 'symlink') {
         await attempt('cannot create symlink', e.path, () => symlink(e.target ?? Buffer.alloc(0), to));
       } else if (linkable.has(e.path.toString('latin1')) && (await linkFromOther(opts.linkFrom!.root, e, to, meta.get(e)))) {
+        linked++;
         progress.state.bytesDone += e.size;
         progress.state.entriesDone++;
         progress.tick();
@@ -141,6 +143,7 @@ export async function cloneTree(src: string, dst: string, opts: CloneOptions): P
     dirs: dirs.length,
     symlinks: leaves.length - files.length,
     bytes,
+    linked,
     fallbacks,
     hardlinksSplit,
     xattrsSkipped: [],
@@ -216,6 +219,7 @@ export async function materializeEntries(srcRoot: string, paths: readonly Buffer
     dirs: 0,
     symlinks: paths.length - files,
     bytes,
+    linked: 0,
     fallbacks,
     hardlinksSplit: [],
     xattrsSkipped: [],

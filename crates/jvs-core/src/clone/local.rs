@@ -42,6 +42,8 @@ pub(crate) struct Outcome {
     pub bytes: u64,
     /// Files cloned by the requested reflink mechanism.
     pub reflinked: u64,
+    /// Files hard-linked from the `link_from` tree.
+    pub linked: u64,
     pub fallbacks: Vec<Fallback>,
     pub xattrs_skipped: Vec<Vec<u8>>,
 }
@@ -50,6 +52,7 @@ impl Outcome {
     fn merge(&mut self, o: Outcome) {
         self.bytes += o.bytes;
         self.reflinked += o.reflinked;
+        self.linked += o.linked;
         self.fallbacks.extend(o.fallbacks);
         self.xattrs_skipped.extend(o.xattrs_skipped);
     }
@@ -297,6 +300,7 @@ impl Job<'_> {
     fn file(&self, sdir: BorrowedFd<'_>, ddir: BorrowedFd<'_>, e: &Entry, dest: &Dest<'_>, out: &mut Outcome) -> Result<()> {
         let rel = &e.path;
         if self.try_link(ddir, e, dest) {
+            out.linked += 1;
             self.done_file(e.size, out);
             return Ok(());
         }

@@ -150,6 +150,9 @@ pub struct CloneReport {
     pub symlinks: u64,
     /// Bytes of regular-file content.
     pub bytes: u64,
+    /// Files hard-linked from `CloneOptions::link_from` (a caller that knows their content
+    /// need not check them again when all it asked for were linked).
+    pub linked: u64,
     /// Sorted by path.
     pub fallbacks: Vec<Fallback>,
     /// Files that had several links inside the source and became independent; sorted.
@@ -170,6 +173,7 @@ impl CloneReport {
             dirs: plan.dirs as u64,
             symlinks: plan.symlinks as u64,
             bytes: plan.bytes,
+            linked: 0,
             fallbacks: Vec::new(),
             hardlinks_split: plan.hardlinks.clone(),
             xattrs_skipped: Vec::new(),
@@ -250,6 +254,7 @@ fn local_report(
     };
     let mut r = CloneReport::new(requested, engine, plan);
     r.bytes = out.bytes;
+    r.linked = out.linked;
     r.fallbacks = out.fallbacks;
     r.xattrs_skipped = out.xattrs_skipped;
     if let Some((reason, fallback)) = whole {
