@@ -115,8 +115,8 @@ function treeRoot(repo: Repository, d: Descriptor, which: 'from' | 'to'): Promis
 
 /**
  * Two snapshots compared by their manifest trees (only differing subtrees are read); the
- * record lists when either has no usable manifest or an object turns out damaged, so a bad
- * manifest costs a rebuild, never a wrong diff.
+ * record lists when either has no usable manifest or an object turns out missing or damaged,
+ * so such a manifest costs a rebuild, never a wrong diff (docs/architecture.md, Manifests).
  */
 async function snapshotChanges(repo: Repository, from: Descriptor, to: Descriptor): Promise<Changes> {
   const a = await treeRoot(repo, from, 'from');

@@ -3,9 +3,12 @@
  * subtrees and are skipped without being read, so the work follows what differs, not the size
  * of the tree. Two objects that differ are compared as bytes first: the entries they share
  * before the first and after the last differing byte are stepped over undecoded, so a large
- * directory with one change costs a few memcmp-speed scans, not an allocation per entry. The changes follow `diff`'s rules (CONTRACT §2.5): files and symlinks only,
- * anything named `.READY` skipped with everything below it, "modified" = content (or link
- * target) hash differs, or file ↔ symlink; permission-only changes are not reported.
+ * directory with one change costs a few memcmp-speed scans, not an allocation per entry.
+ *
+ * The changes are exactly compareSides' over the full record lists (src/inspect/compare.ts,
+ * CONTRACT §2.5): files and symlinks only, anything named `.READY` skipped with everything
+ * below it, "modified" = kind (file ↔ symlink), size or content (link target) hash differs;
+ * permission-only changes are not reported; each list sorted by path bytes.
  */
 import type { ObjectReader } from './store.js';
 import { decodeEntry, entriesStart, entryEnd, type TreeEntry } from './tree.js';
