@@ -10,13 +10,14 @@
  * `.jvs/ext/tmp/*` cannot be tied to one operation, so they are orphans only while no lock is
  * held at all. Lock-directory temps are the lock module's (clean_locks sweeps them).
  */
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 import { byteOrder } from '../encoding/order.js';
 import { readIntent } from '../formats/markers.js';
 import { TMP_PREFIX } from '../fs/atomic.js';
 import { pathExists } from '../fs/exists.js';
+import { removeTree } from '../gc/remove-tree.js';
 import type { RepoLayout } from '../repo/layout.js';
 import type { DoctorContext } from './context.js';
 import { restoreSiblings } from './siblings.js';
@@ -95,6 +96,7 @@ export async function checkTmp(ctx: DoctorContext): Promise<Finding[]> {
 
 export async function cleanTmp(ctx: DoctorContext): Promise<RepairOutcome> {
   const found = await transients(ctx);
-  for (const t of found) await rm(t.path, { recursive: true, force: true });
+  // removeTree: a snapshot's `<ID>.tmp` may be a btrfs subvolume.
+  for (const t of found) await removeTree(t.path);
   return { message: `cleaned ${found.length} tmp files/directories`, cleaned: found.length };
 }

@@ -14,6 +14,7 @@ import { JvsError } from '../errors.js';
 import { fsyncDir } from '../fs/atomic.js';
 import { pathExists } from '../fs/exists.js';
 import { errnoCode } from '../fs/go-errors.js';
+import { prepareSubvolumeMove } from '../fs/subvolume.js';
 import { planExpiresAt, readGcPlan, readGcPlanExtras, removeGcPlan, validatePlanId, type GcPlan } from '../formats/gc-plan.js';
 import { hasTombstone, writeTombstone } from '../formats/tombstone.js';
 import { withRepoLock, type LockOptions } from '../locks/index.js';
@@ -114,6 +115,7 @@ async function moveToTrash(layout: RepoLayout, id: string): Promise<boolean> {
   // A copy left by an earlier attempt would make the rename fail.
   await removeTree(trash);
   await mkdir(dirname(trash), { recursive: true });
+  await prepareSubvolumeMove(dir, layout.extTmp);
   await rename(dir, trash);
   await fsyncDir(layout.snapshotsDir);
   await fsyncDir(dirname(trash));
@@ -157,7 +159,9 @@ async function commit(repo: Repository, state: GcRunState, onProgress: GcRunOpti
       else if (await commitId(repo.layout, state, id)) done.add(id);
     } catch (e) {
       failed.push(id);
-      repo.warn(`gc: failed to delete ${id}: ${e instanceof Error ? e.message : String(e)}`);
+      // The hint goes into the warning: a refused subvolume deletion says what would allow it.
+      const hint = e instanceof JvsError && e.hint ? `; ${e.hint}` : '';
+      repo.warn(`gc: failed to delete ${id}: ${e instanceof Error ? e.message : String(e)}${hint}`);
     }
   }
   return failed;

@@ -5,6 +5,7 @@ import { rename, rm } from 'node:fs/promises';
 
 import { JvsError } from '../errors.js';
 import { pathExists } from '../fs/exists.js';
+import { removeTree } from '../gc/remove-tree.js';
 import { isDetached, writeWorktreeConfig, type WorktreeConfig } from '../formats/worktree-config.js';
 import { assertInside } from '../repo/contain.js';
 import { validateName } from '../repo/names.js';
@@ -66,7 +67,7 @@ export async function removeWorktree(repo: Repository, name: string, opts: { for
   } catch (e) {
     throw (e as JvsError).withContext('remove worktree');
   }
-  await rm(l.payload(name), { recursive: true, force: true });
+  await removeTree(l.payload(name));
   await rm(l.worktreeDir(name), { recursive: true, force: true });
   await rm(l.extWorktreeDir(name), { recursive: true, force: true });
   await repo.audit({ event_type: 'worktree_remove', worktree_name: name, details: { head_snapshot_id: cfg.head_snapshot_id ?? '' } });
