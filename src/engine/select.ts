@@ -7,6 +7,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 
+import { isSubvolume } from '../fs/subvolume.js';
 import { getCore, type EngineName } from '../native/index.js';
 
 export type StoredEngine = 'juicefs-clone' | 'reflink-copy' | 'copy' | 'btrfs-snapshot';
@@ -86,7 +87,7 @@ async function reflinkWorks(extTmp: string): Promise<boolean> {
 
 /**
  * Steps 3–5 for a repository: JuiceFS when the root is on a JuiceFS mount, else reflink when a
- * probe in `.jvs/ext/tmp/` succeeds, else copy. (btrfs subvolume snapshots come with issue 4.)
+ * probe in `.jvs/ext/tmp/` succeeds, else copy. Step 3b is the snapshot's (selectSnapshotEngine).
  */
 export async function detectEngine(repoRoot: string, extTmp: string): Promise<StoredEngine> {
   if (onJuicefs(repoRoot)) return 'juicefs-clone';
@@ -102,5 +103,16 @@ export async function detectEngine(repoRoot: string, extTmp: string): Promise<St
 export async function selectEngine(repoRoot: string, extTmp: string, env: NodeJS.ProcessEnv = process.env): Promise<EngineChoice> {
   const fromEnv = engineFromEnv(env);
   if (fromEnv.engine) return fromEnv as EngineChoice;
+  return { engine: await detectEngine(repoRoot, extTmp), warnings: fromEnv.warnings };
+}
+
+/**
+ * The engine for a snapshot of `payload`: as selectEngine, plus step 3b — `btrfs-snapshot` when
+ * the payload is a btrfs subvolume (and the repository is not on JuiceFS).
+ */
+export async function selectSnapshotEngine(repoRoot: string, extTmp: string, payload: string, env: NodeJS.ProcessEnv = process.env): Promise<EngineChoice> {
+  const fromEnv = engineFromEnv(env);
+  if (fromEnv.engine) return fromEnv as EngineChoice;
+  if (!onJuicefs(repoRoot) && (await isSubvolume(payload))) return { engine: 'btrfs-snapshot', warnings: fromEnv.warnings };
   return { engine: await detectEngine(repoRoot, extTmp), warnings: fromEnv.warnings };
 }

@@ -24,6 +24,8 @@ import { freshCache, knownHashes, pathKey, statIdOfStats, trustedHash, type Stat
 import { compressTree, type CompressOutcome } from '../compress/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { pathExists } from '../fs/exists.js';
+import { removeTree } from '../gc/remove-tree.js';
+import { sealSubvolumeSnapshot, takeSubvolumeSnapshot } from './btrfs.js';
 
 export type { Degradation } from '../engine/degradation.js';
 
@@ -62,6 +64,8 @@ export interface SnapshotOutcome {
   compression?: CompressOutcome;
   /** The refreshed stat cache of the source (full snapshots), for the caller to save. */
   statCache?: StatCache;
+  /** Why a requested btrfs-snapshot was cloned instead (for a note). */
+  notSnapshot?: string;
 }
 
 /** The named steps, in order; tests crash at each (JVS_CRASH_AT=snapshot:<step>). */
@@ -177,8 +181,8 @@ async function linkableParent(layout: RepoLayout, req: SnapshotRequest): Promise
  * is walked again. Files looked at are the before-walk's; the cache refreshed from these stats
  * stays sound by the racy rule (takenNs precedes the walk).
  */
-async function statsAfterClone(req: SnapshotRequest, before: readonly WalkEntry[], linkFrom: CloneOptions['linkFrom'], report: CloneReport): Promise<WalkEntry[]> {
-  if (!linkFrom || report.linked !== linkFrom.paths.length) return getCore().walk(req.payload);
+async function statsAfterClone(req: SnapshotRequest, before: readonly WalkEntry[], linkFrom: CloneOptions['linkFrom'], report: CloneReport | undefined): Promise<WalkEntry[]> {
+  if (!linkFrom || report?.linked !== linkFrom.paths.length) return getCore().walk(req.payload);
   const linked = new Set(linkFrom.paths.map(pathKey));
   const after: WalkEntry[] = [];
   for (const e of before) {
@@ -193,11 +197,31 @@ async function statsAfterClone(req: SnapshotRequest, before: readonly WalkEntry[
   return after;
 }
 
+/** What step 5 did: the engine that produced the tree, and the clone's report if it cloned. */
+interface Materialized {
+  engine: StoredEngine;
+  report?: CloneReport;
+  /** Why btrfs-snapshot was requested but the tree was cloned (nested subvolume or mount). */
+  notSnapshot?: string;
+}
+
 /**
  * Step 5: the payload (or each partial path at its relative location) into `tmp`; `scratch`
- * is a private directory for staging single entries (removed by the caller).
+ * is a private directory for staging single entries (removed by the caller). btrfs-snapshot
+ * takes a whole worktree as one subvolume snapshot (src/snapshot/btrfs.ts); a partial snapshot,
+ * or a worktree it cannot take whole, is cloned with reflink.
  */
-async function materialize(req: SnapshotRequest, tmp: string, scratch: string, linkFrom: CloneOptions['linkFrom']): Promise<CloneReport> {
+async function materialize(req: SnapshotRequest, tmp: string, scratch: string, linkFrom: CloneOptions['linkFrom'], before: readonly WalkEntry[]): Promise<Materialized> {
+  let notSnapshot: string | undefined;
+  if (req.engine === 'btrfs-snapshot' && (!req.paths || req.paths.includes('.'))) {
+    notSnapshot = await takeSubvolumeSnapshot(req.payload, tmp, before);
+    if (notSnapshot === undefined) return { engine: 'btrfs-snapshot' };
+  }
+  const report = await cloneSource(req, tmp, scratch, linkFrom);
+  return { engine: CORE_TO_STORED[report.engine], report, ...(notSnapshot ? { notSnapshot } : {}) };
+}
+
+async function cloneSource(req: SnapshotRequest, tmp: string, scratch: string, linkFrom: CloneOptions['linkFrom']): Promise<CloneReport> {
   const engine = STORED_TO_CORE[req.engine === 'btrfs-snapshot' ? 'reflink-copy' : req.engine];
   const core = getCore();
   const opts = req.onProgress ? { engine, onProgress: req.onProgress } : { engine };
@@ -248,9 +272,11 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
 
     const scratch = join(layout.extTmp, `${id}.partial`);
     const linkFrom = linkFromParent(layout, req, before, await parent);
-    const report = await materialize(req, tmp, scratch, linkFrom).finally(() => rm(scratch, { recursive: true, force: true }));
+    const made = await materialize(req, tmp, scratch, linkFrom, before).finally(() => rm(scratch, { recursive: true, force: true }));
+    const report = made.report;
     crashPoint('snapshot:materialized');
-    await getCore().syncTree(tmp);
+    // A subvolume snapshot is durable when taken (src/snapshot/btrfs.ts).
+    if (report) await getCore().syncTree(tmp);
     crashPoint('snapshot:synced');
 
     // A file whose stat the cache vouches for, identical before and after its clone, holds
@@ -269,7 +295,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     if (compressed) await getCore().syncTree(tmp);
 
     const degraded = degradationOf(req.engine, report);
-    const usedEngine = req.engine === 'btrfs-snapshot' ? req.engine : CORE_TO_STORED[report.engine];
+    const usedEngine = made.engine;
     const draft: Omit<Descriptor, 'descriptor_checksum'> = {
       snapshot_id: id,
       worktree_name: req.worktree,
@@ -300,6 +326,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     });
     await writeDescriptor(layout.descriptor(id), descriptor);
     crashPoint('snapshot:descriptor');
+    if (usedEngine === 'btrfs-snapshot') await sealSubvolumeSnapshot(tmp);
 
     await rename(tmp, layout.snapshotDir(id));
     published = true;
@@ -314,6 +341,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
       outcome.statCache = freshCache(takenNs, before, after, hashes);
     }
     if (degraded) outcome.degraded = degraded;
+    if (made.notSnapshot) outcome.notSnapshot = made.notSnapshot;
     if (compression) outcome.compression = compression;
     return outcome;
   } catch (e) {
@@ -325,7 +353,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
 
 /** Removes everything an unpublished snapshot left (§3.4: "a failure before step 11"). */
 async function abandon(layout: RepoLayout, id: string): Promise<void> {
-  await rm(layout.snapshotTmp(id), { recursive: true, force: true }).catch(() => undefined);
+  await removeTree(layout.snapshotTmp(id)).catch(() => undefined);
   await unlink(layout.descriptor(id)).catch(() => undefined);
   await unlink(layout.meta(id)).catch(() => undefined);
   await dropManifest(layout, id);

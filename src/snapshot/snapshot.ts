@@ -3,7 +3,7 @@
  * then the head update and the audit record.
  */
 import { JvsError } from '../errors.js';
-import { selectEngine, type StoredEngine } from '../engine/select.js';
+import { selectSnapshotEngine, type StoredEngine } from '../engine/select.js';
 import { loadConfig } from '../config/config.js';
 import { readWorktreeConfig, writeWorktreeConfig, isDetached, type WorktreeConfig } from '../formats/worktree-config.js';
 import type { Descriptor } from '../formats/descriptor.js';
@@ -71,11 +71,11 @@ export async function snapshot(repo: Repository, opts: SnapshotOptions): Promise
   for (const t of config.default_tags ?? []) if (!tags.includes(t)) tags.push(t);
   // A configured default_engine other than auto replaces detection for snapshots (§6.1).
   const configured = config.default_engine && config.default_engine !== 'auto' ? (config.default_engine as StoredEngine) : undefined;
-  const choice = configured ? { engine: configured, warnings: [] } : await selectEngine(repo.root, repo.layout.extTmp, repo.env);
+  const payload = repo.layout.payload(opts.worktree);
+  const choice = configured ? { engine: configured, warnings: [] } : await selectSnapshotEngine(repo.root, repo.layout.extTmp, payload, repo.env);
   for (const w of choice.warnings) repo.warn(w);
   if (opts.compress !== undefined) checkCompressionLevel(opts.compress); // §2.3 check 8 [compress hook]
 
-  const payload = repo.layout.payload(opts.worktree);
   try {
     const paths = opts.paths ? await validatePartialPaths(payload, opts.paths) : undefined;
     const outcome = await createSnapshot(repo.layout, {
@@ -102,6 +102,7 @@ export async function snapshot(repo: Repository, opts: SnapshotOptions): Promise
     if (c && 'collision' in c) repo.warn(`compression skipped: name collision at ${c.collision}`);
     else if (c) opts.onCompressed?.(c.files);
     if (outcome.degraded) repo.warn(degradationWarning(outcome.degraded));
+    if (outcome.notSnapshot) repo.note(`snapshot copied with ${d.engine}, not a btrfs subvolume snapshot: ${outcome.notSnapshot}`);
     await repo.audit({
       event_type: 'snapshot_create',
       snapshot_id: d.snapshot_id,
@@ -123,7 +124,7 @@ export async function snapshot(repo: Repository, opts: SnapshotOptions): Promise
  */
 export async function saveSafetySnapshot(repo: Repository, worktree: string, note: string, payload = repo.layout.payload(worktree)): Promise<Descriptor> {
   const cfg = await loadWorktree(repo, worktree);
-  const choice = await selectEngine(repo.root, repo.layout.extTmp, repo.env);
+  const choice = await selectSnapshotEngine(repo.root, repo.layout.extTmp, payload, repo.env);
   // The worktree's own payload has a stat cache: unchanged files are neither read nor copied.
   const own = payload === repo.layout.payload(worktree);
   const { descriptor: d, statCache } = await createSnapshot(repo.layout, {

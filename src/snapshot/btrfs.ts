@@ -1,0 +1,35 @@
+/**
+ * The btrfs-snapshot engine (CONTRACT §6.1 step 3b): a whole-worktree snapshot of a payload that
+ * is a btrfs subvolume is one subvolume snapshot, O(1) whatever the tree's size. It is taken
+ * writable into `.jvs/snapshots/<ID>.tmp` (so the root `.READY` leftover can go and our own
+ * `.READY` can be written), then sealed read-only before publication; v8.2 reads it as an
+ * ordinary directory.
+ */
+import { lstat, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { READY } from '../formats/markers.js';
+import { getCore, type WalkEntry } from '../native/index.js';
+
+/**
+ * Takes `payload` as the writable subvolume snapshot `tmp`, or says why it cannot be one (the
+ * caller then clones instead): a snapshot stops at nested subvolumes and mount points, which it
+ * would show as empty directories, so a worktree holding any (a walked entry on another device
+ * than the payload's) is cloned.
+ */
+export async function takeSubvolumeSnapshot(payload: string, tmp: string, walked: readonly WalkEntry[]): Promise<string | undefined> {
+  const dev = (await lstat(payload, { bigint: true })).dev;
+  const foreign = walked.find((e) => e.dev !== dev);
+  if (foreign) return `${foreign.path.toString()} is another subvolume or a mount point`;
+  // The snapshot ioctl commits a transaction: what it took is durable when it returns, so the
+  // tree needs no fsync (§3.4 step 6).
+  await getCore().snapshotSubvolume(payload, tmp, false);
+  // The root-level `.READY` (a v8.2 restore leftover) is never part of a snapshot (§3.4 step 2).
+  await rm(join(tmp, READY), { recursive: true, force: true });
+  return undefined;
+}
+
+/** Makes the finished snapshot read-only (after its `.READY` is written, before publication). */
+export function sealSubvolumeSnapshot(tmp: string): Promise<void> {
+  return getCore().setSubvolumeReadonly(tmp, true);
+}
