@@ -8,7 +8,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 import { nowTimestamp } from '../encoding/timestamp.js';
-import { selectEngine, type StoredEngine } from '../engine/select.js';
+import { selectSnapshotEngine, type StoredEngine } from '../engine/select.js';
 import { JvsError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../fs/atomic.js';
 import { appendAudit, type AuditEvent } from '../formats/audit.js';
@@ -38,6 +38,7 @@ import { cat, ls, type LsEntry } from '../inspect/browse.js';
 import type { Readable } from 'node:stream';
 import { restore, type RestoreOptions, type RestoreResult } from '../restore/restore.js';
 import { pathExists } from '../fs/exists.js';
+import { createSubvolumePayload } from '../fs/subvolume.js';
 
 export interface InitResult {
   format_version: number;
@@ -126,7 +127,12 @@ export class Repository {
         layout.payload('main'),
         `${root}/worktrees`,
       ];
-      for (const d of dirs) await mkdir(d, { recursive: true, mode: 0o755 });
+      const main = layout.payload('main');
+      for (const d of dirs) {
+        // `main` is made a btrfs subvolume where that works, for O(1) snapshots (§6.1 step 3b).
+        if (d === main && !(await pathExists(d)) && (await createSubvolumePayload(d, opts.onNote ?? (() => undefined)))) continue;
+        await mkdir(d, { recursive: true, mode: 0o755 });
+      }
       await writeFileAtomic(layout.formatVersion, '1\n', 0o600);
       await writeFileAtomic(layout.repoId, `${repoId}\n`, 0o600);
       await writeWorktreeConfig(layout.worktreeConfig('main'), { name: 'main', created_at: nowTimestamp() });
@@ -356,7 +362,7 @@ export class Repository {
 
   /** `jvs info` (§2.2). */
   async info(): Promise<InfoResult> {
-    const choice = await selectEngine(this.root, this.layout.extTmp, this.env);
+    const choice = await selectSnapshotEngine(this.root, this.layout.extTmp, this.layout.payload('main'), this.env);
     for (const w of choice.warnings) this.warn(w);
     return {
       format_version: this.formatVersion,

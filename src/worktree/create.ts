@@ -18,6 +18,8 @@ import { loadWorktree } from '../snapshot/snapshot.js';
 import { worktreeExists } from './lookup.js';
 import { pathExists } from '../fs/exists.js';
 import { materializeSnapshot } from './materialize.js';
+import { createSubvolumePayload } from '../fs/subvolume.js';
+import { removeTree } from '../gc/remove-tree.js';
 
 /** The `--json` output: the config, plus `degraded` when the engine degraded. */
 export type WorktreeResult = WorktreeConfig & { degraded?: Degradation };
@@ -65,7 +67,7 @@ async function fromSnapshot(repo: Repository, d: Descriptor, payload: string, cf
     await register(repo, cfg);
     return degraded ? { ...cfg, degraded } : cfg;
   } catch (e) {
-    if (created) await rm(payload, { recursive: true, force: true });
+    if (created) await removeTree(payload);
     if (e instanceof JvsError) throw e.withContext(context);
     throw new JvsError('E_IO', `${context}: ${(e as Error).message}`, { cause: e });
   }
@@ -74,7 +76,8 @@ async function fromSnapshot(repo: Repository, d: Descriptor, payload: string, cf
 export async function createWorktree(repo: Repository, name: string, opts: { from?: string } = {}): Promise<WorktreeResult> {
   if (opts.from === undefined) {
     const payload = await prepare(repo, name, 'create worktree');
-    await mkdir(payload, { recursive: true, mode: 0o755 });
+    const subvolume = !(await pathExists(payload)) && (await createSubvolumePayload(payload, repo.note));
+    if (!subvolume) await mkdir(payload, { recursive: true, mode: 0o755 });
     const cfg: WorktreeConfig = { name, created_at: nowTimestamp() };
     await register(repo, cfg);
     await repo.audit({ event_type: 'worktree_create', worktree_name: name });
