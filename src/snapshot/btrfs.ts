@@ -15,15 +15,20 @@ import { getCore, type WalkEntry } from '../native/index.js';
  * Takes `payload` as the writable subvolume snapshot `tmp`, or says why it cannot be one (the
  * caller then clones instead): a snapshot stops at nested subvolumes and mount points, which it
  * would show as empty directories, so a worktree holding any (a walked entry on another device
- * than the payload's) is cloned.
+ * than the payload's) is cloned; and the ioctl may refuse (EPERM: only the subvolume's owner
+ * may snapshot it without privilege; EXDEV: `.jvs/snapshots/` is on another file system).
  */
 export async function takeSubvolumeSnapshot(payload: string, tmp: string, walked: readonly WalkEntry[]): Promise<string | undefined> {
   const dev = (await lstat(payload, { bigint: true })).dev;
   const foreign = walked.find((e) => e.dev !== dev);
   if (foreign) return `${foreign.path.toString()} is another subvolume or a mount point`;
   // The snapshot ioctl commits a transaction: what it took is durable when it returns, so the
-  // tree needs no fsync (§3.4 step 6).
-  await getCore().snapshotSubvolume(payload, tmp, false);
+  // tree needs no fsync (§3.4 step 6). A refusal leaves nothing at `tmp`.
+  try {
+    await getCore().snapshotSubvolume(payload, tmp, false);
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
   // The root-level `.READY` (a v8.2 restore leftover) is never part of a snapshot (§3.4 step 2).
   await rm(join(tmp, READY), { recursive: true, force: true });
   return undefined;

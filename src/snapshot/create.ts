@@ -201,7 +201,7 @@ async function statsAfterClone(req: SnapshotRequest, before: readonly WalkEntry[
 interface Materialized {
   engine: StoredEngine;
   report?: CloneReport;
-  /** Why btrfs-snapshot was requested but the tree was cloned (nested subvolume or mount). */
+  /** Why btrfs-snapshot was requested but the tree was cloned (nested subvolume, refusal). */
   notSnapshot?: string;
 }
 

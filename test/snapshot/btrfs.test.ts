@@ -61,6 +61,12 @@ async function isReadOnly(dir: string): Promise<boolean> {
   }
 }
 
+/** `jvs <args>` as nobody (the test runs as root). */
+function asNobody(args: string[], cwd: string): RunResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, uid: NOBODY, gid: NOBODY, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/tmp', PWD: cwd } });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status ?? -1 };
+}
+
 /** Ids in `.jvs/snapshots/`, `.tmp` directories included. */
 const snapshotNames = (repo: Repo): string[] => readdirSync(join(repo.root, '.jvs/snapshots')).sort();
 
@@ -163,10 +169,6 @@ describe.skipIf(!btrfs.dir)('btrfs subvolume snapshots', () => {
     // subvolume need no privilege, deleting them does).
     ok(jvs(['worktree', 'create', 't'], { cwd: repo.main }));
     expect(spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, repo.root]).status).toBe(0);
-    const asNobody = (args: string[], cwd: string): RunResult => {
-      const r = spawnSync(process.execPath, [CLI, ...args], { cwd, uid: NOBODY, gid: NOBODY, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/tmp', PWD: cwd } });
-      return { stdout: r.stdout, stderr: r.stderr, status: r.status ?? -1 };
-    };
     const t = join(repo.root, 'worktrees/t');
     await writeFile(join(t, 'f'), 'x');
     spawnSync('chown', [`${NOBODY}:${NOBODY}`, join(t, 'f')]);
@@ -197,6 +199,18 @@ describe.skipIf(!btrfs.dir)('btrfs subvolume snapshots', () => {
     const again = JSON.parse(ok(jvs(['gc', 'plan', '--keep-within', '0', '--json'], { cwd: repo.main })).stdout) as { plan_id: string };
     ok(jvs(['gc', 'run', '--plan-id', again.plan_id], { cwd: repo.main }));
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it.skipIf(!isRoot)('a subvolume worktree this user may not snapshot is copied, with a note', async () => {
+    const repo = await initRepo('not-owner');
+    expect(spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, repo.root]).status).toBe(0);
+    // main stays root's, writable by all: nobody may write it, not snapshot it.
+    expect(spawnSync('chown', ['0:0', repo.main]).status).toBe(0);
+    await chmod(repo.main, 0o777);
+    const r = ok(asNobody(['snapshot', '--json'], repo.main));
+    expect((JSON.parse(r.stdout) as { engine: string }).engine).toBe('reflink-copy');
+    expect(r.stderr).toMatch(/^note: snapshot copied with reflink-copy, not a btrfs subvolume snapshot: snapshot subvolume .*: Operation not permitted/);
+    ok(asNobody(['verify', '--all'], repo.main));
   });
 
   it('a partial snapshot, and a worktree holding another subvolume, are reflink copies', async () => {
