@@ -5,22 +5,13 @@
  * of its target) differs, or file ↔ symlink. Permission-only changes are not reported.
  */
 import { getCore, type HashRecord, type WalkEntry } from '../native/index.js';
+import type { ChangeLists, Leaf } from '../manifest/tree-diff.js';
 import { trustedHash, type StatCache } from '../statcache/cache.js';
 
-export interface Side {
-  kind: 'file' | 'symlink';
-  path: Buffer;
-  size: number;
-  /** Content hash (files) or target hash (symlinks), hex; missing until needed. */
-  hash?: string;
-  perm: number;
-}
+/** A file or symlink as diff and status compare it; a worktree file's hash is missing until needed. */
+export type Side = Omit<Leaf, 'hash'> & { hash?: string };
 
-export interface Changes {
-  added: { to: Side }[];
-  removed: { from: Side }[];
-  modified: { from: Side; to: Side }[];
-}
+export type Changes = ChangeLists<Side>;
 
 const READY = Buffer.from('.READY');
 

@@ -23,12 +23,14 @@ export interface Leaf {
   perm: number;
 }
 
-/** The three lists, each sorted by path bytes. */
-export interface TreeChanges {
-  added: { to: Leaf }[];
-  removed: { from: Leaf }[];
-  modified: { from: Leaf; to: Leaf }[];
+/** The three lists of a comparison, each sorted by path bytes (diff and status share the shape). */
+export interface ChangeLists<S> {
+  added: { to: S }[];
+  removed: { from: S }[];
+  modified: { from: S; to: S }[];
 }
+
+export type TreeChanges = ChangeLists<Leaf>;
 
 const SLASH = Buffer.from('/');
 const READY = Buffer.from('.READY');
