@@ -281,10 +281,13 @@ interface Setup {
 async function setUp(ctx: Ctx, fs: FsTarget, spec: DatasetSpec): Promise<Setup> {
   const root = join(fs.root, `delta-${spec.name}`);
   await removeTree(root);
-  // The dataset is generated as the repository's main worktree.
-  const ds = await ensureDataset({ ...spec, name: 'main' }, root, ctx.opts.log);
-  rmSync(join(root, 'main.ok.json'));
+  // `jvs init` first, so that `main` is what init makes of it (a btrfs subvolume where it can);
+  // the dataset, generated once beside it, is then copied in (reflinked where possible).
+  mkdirSync(root);
   await initRepo(root);
+  const data = await ensureDataset({ ...spec, name: `${spec.name}-data` }, fs.root, ctx.opts.log);
+  await run('cp', ['-a', '--reflink=auto', `${data.path}/.`, join(root, 'main')]);
+  const ds: Dataset = { ...data, path: join(root, 'main') };
   const victimRel = relPath(ds, 0);
   const lineage = new Lineage(root, ds.path, victimRel, ds.fileSize || EMPTY_VICTIM_SIZE, readFileSync(join(ds.path, victimRel)));
   ctx.opts.log(`\n${ds.label} on ${fs.type}: the first snapshot`);
@@ -443,8 +446,8 @@ function contenders(ctx: Ctx, fs: FsTarget, d: DeltaDataset, { ds, lineage, layo
           await removeTree(fresh);
           needRoom(fs.root, ds);
           mkdirSync(fresh, { recursive: true });
-          await run('cp', ['-a', '--reflink=auto', cwd, join(fresh, 'main')]);
           await initRepo(fresh);
+          await run('cp', ['-a', '--reflink=auto', `${cwd}/.`, join(fresh, 'main')]);
           await syncAll();
         },
         check: (r) => {
