@@ -42,7 +42,14 @@ export async function syncAll(): Promise<void> {
 }
 
 export async function removeTree(path: string): Promise<void> {
-  await run('rm', ['-rf', '--', path]);
+  try {
+    await run('rm', ['-rf', '--', path]);
+  } catch {
+    // Read-only btrfs subvolume snapshots (the btrfs-snapshot engine's) refuse rm: delete every
+    // subvolume below as one (a subvolume root is inode 256), then what is left.
+    await sh(`find ${q(path)} -inum 256 -type d -print0 | xargs -0 -r btrfs subvolume delete >/dev/null`);
+    await run('rm', ['-rf', '--', path]);
+  }
 }
 
 export interface SpeedResult {
