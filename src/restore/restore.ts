@@ -83,12 +83,12 @@ async function hasUnsavedChanges(repo: Repository, payload: string, cfg: Worktre
   if (!head) return true;
   // Only the overwritten paths of the head are needed: read along them, not the whole manifest.
   const saved = (await recordsAt(repo.layout, head.snapshot_id, head.payload_root_hash, plan.overwritten)) ?? new Map((await snapshotRecords(repo, head)).map((r) => [pathKey(r.path), r]));
-  const kinds = new Map(plan.walked.map((e) => [pathKey(e.path), e.kind]));
   const current = new Map<string, { kind: string; hash: string }>();
   const unknown: Buffer[] = [];
   for (const p of plan.overwritten) {
+    // The plan knows hashes of regular files only.
     const hash = plan.known.get(pathKey(p));
-    if (hash !== undefined && kinds.get(pathKey(p)) === 'file') current.set(pathKey(p), { kind: 'file', hash });
+    if (hash !== undefined) current.set(pathKey(p), { kind: 'file', hash });
     else unknown.push(p);
   }
   for (const r of await getCore().hashPaths(payload, unknown)) current.set(pathKey(r.path), r);
