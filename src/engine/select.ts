@@ -112,7 +112,6 @@ export async function selectEngine(repoRoot: string, extTmp: string, env: NodeJS
  */
 export async function selectSnapshotEngine(repoRoot: string, extTmp: string, payload: string, env: NodeJS.ProcessEnv = process.env): Promise<EngineChoice> {
   const fromEnv = engineFromEnv(env);
-  if (fromEnv.engine) return fromEnv as EngineChoice;
-  if (!onJuicefs(repoRoot) && (await isSubvolume(payload))) return { engine: 'btrfs-snapshot', warnings: fromEnv.warnings };
-  return { engine: await detectEngine(repoRoot, extTmp), warnings: fromEnv.warnings };
+  if (!fromEnv.engine && !onJuicefs(repoRoot) && (await isSubvolume(payload))) return { engine: 'btrfs-snapshot', warnings: fromEnv.warnings };
+  return selectEngine(repoRoot, extTmp, env);
 }
