@@ -61,7 +61,7 @@ function kindOf<T>(table: readonly T[], code: number): T {
 }
 
 /** Bytes of the stat identity in an encoded entry: mode u32 … ino u64, right after the kind. */
-const STAT_ID_BYTES = 44;
+export const STAT_ID_BYTES = 44;
 
 /** The stat identity string of WalkEntry.statId, for entries that do not come from the codec. */
 export function statIdOf(s: { mode: number; size: number; mtimeNs: bigint; ctimeNs: bigint; dev: bigint; ino: bigint }): string {

@@ -18,11 +18,10 @@ import { readFile } from 'node:fs/promises';
 import { writeFileVisible } from '../fs/atomic.js';
 import type { BigIntStats } from 'node:fs';
 
-import { statIdOf, type KnownHash, type WalkEntry } from '../native/index.js';
+import { STAT_ID_BYTES, statIdOf, type KnownHash, type WalkEntry } from '../native/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 
 const MAGIC = Buffer.from('JVSSTAT2\n');
-const STAT_ID_BYTES = 44;
 const HASH_BYTES = 32;
 
 /**
