@@ -5,6 +5,7 @@
 //! - [`btrfs`]: subvolumes: test, create, snapshot, read-only flag, delete (Linux).
 //! - [`clone`]: clone engines (reflink, copy, juicefs) into a new destination.
 //! - [`probe`]: which engines work inside a directory.
+//! - [`scan`]: a worktree compared with its index, returning only what differs.
 //! - [`flock`]: exclusive file locks (the audit log's append lock).
 //! - [`sync`]: fsync a materialized tree before it is published.
 //!
@@ -19,6 +20,7 @@ pub mod flock;
 pub mod hash;
 pub mod pool;
 pub mod probe;
+pub mod scan;
 pub mod sync;
 pub mod walk;
 

@@ -1,0 +1,147 @@
+//! The worktree scan behind `jvs status` and restore: one walk of a worktree merged against
+//! its index (the head snapshot's records, each with the stat identity under which the
+//! worktree's entry was last seen to match it), returning only what differs.
+//!
+//! A regular file whose stat identity equals the remembered one, and which was not modified
+//! within the racy window (`trust_before`, git's "racy clean" rule, decided by the caller), is
+//! taken as unchanged without reading it. Other files of the head's kind and size are read;
+//! nothing else is. The index is an optimisation of the caller's: this module only compares.
+
+use rayon::prelude::*;
+
+use crate::ctx::{Ctx, Phase};
+use crate::error::Result;
+use crate::hash::{hash_file, sha256, RecordKind, BUF_SIZE, READY_NAME};
+use crate::pool;
+use crate::walk::{stat_entry, walk, Entry, Kind};
+
+/// Bytes of a stat identity: mode u32, size u64, mtime ns i64, ctime ns i64, dev u64, ino u64
+/// (little-endian), the fields whose change means the content may have changed.
+pub const STAT_ID_BYTES: usize = 44;
+pub type StatId = [u8; STAT_ID_BYTES];
+
+pub fn stat_id(e: &Entry) -> StatId {
+    let mut id = [0u8; STAT_ID_BYTES];
+    id[0..4].copy_from_slice(&e.mode.to_le_bytes());
+    id[4..12].copy_from_slice(&e.size.to_le_bytes());
+    id[12..20].copy_from_slice(&e.mtime_ns.to_le_bytes());
+    id[20..28].copy_from_slice(&e.ctime_ns.to_le_bytes());
+    id[28..36].copy_from_slice(&e.dev.to_le_bytes());
+    id[36..44].copy_from_slice(&e.ino.to_le_bytes());
+    id
+}
+
+/// One path of the index: the head's record, where the caller keeps it (`at`, returned in
+/// differences so the caller can update that entry in place), and the remembered identity.
+#[derive(Debug, Clone)]
+pub struct IndexEntry<'a> {
+    pub at: usize,
+    pub kind: RecordKind,
+    pub path: &'a [u8],
+    pub perm: u32,
+    pub size: u64,
+    pub hash: [u8; 32],
+    pub stat: Option<StatId>,
+}
+
+/// A path where the worktree may differ from the index.
+#[derive(Debug)]
+pub struct Difference {
+    /// The index entry's `at`, when the index has the path.
+    pub at: Option<usize>,
+    /// The walked entry, when the worktree has the path.
+    pub entry: Option<Entry>,
+    /// Content hash of a file that was read, or of a symlink's target.
+    pub hash: Option<[u8; 32]>,
+    /// The entry is exactly the index's record (kind, permission bits, size, hash): a file
+    /// read because its identity was unknown, changed or racy, found unchanged.
+    pub same: bool,
+    /// `same`, and its stat identity held while it was read: the identity may be remembered.
+    pub stable: bool,
+}
+
+impl Difference {
+    fn new(at: Option<usize>, entry: Option<Entry>) -> Self {
+        Difference { at, entry, hash: None, same: false, stable: false }
+    }
+}
+
+/// Whether a walked regular file is the index's without reading it.
+fn trusted(w: &Entry, x: &IndexEntry, trust_before: i64) -> bool {
+    w.kind == Kind::File
+        && x.kind == RecordKind::File
+        && x.stat == Some(stat_id(w))
+        && w.mtime_ns < trust_before
+        && w.ctime_ns < trust_before
+}
+
+/// Walks `root` and compares it with `index` (sorted by path bytes, as the walk is). Returns,
+/// in path order: index entries missing from the worktree, walked entries the index lacks,
+/// and entries present in both that differ or could not be trusted unread (files read then
+/// found equal come back `same`). Entries named `.READY` are never part of a payload and are
+/// not listed.
+pub fn scan(root: &std::path::Path, index: &[IndexEntry], trust_before: i64, ctx: &Ctx) -> Result<Vec<Difference>> {
+    let walked = walk(root, ctx)?;
+    let mut out = Vec::new();
+    // Positions in `out` of files to read, with their index entry.
+    let mut to_read: Vec<(usize, &IndexEntry)> = Vec::new();
+    let mut xs = index.iter().peekable();
+    for w in walked.into_iter().filter(|e| e.name() != READY_NAME) {
+        while let Some(x) = xs.next_if(|x| x.path < w.path.as_slice()) {
+            out.push(Difference::new(Some(x.at), None));
+        }
+        let Some(x) = xs.next_if(|x| x.path == w.path.as_slice()) else {
+            let hash = w.target.as_deref().map(sha256);
+            out.push(Difference { hash, ..Difference::new(None, Some(w)) });
+            continue;
+        };
+        if trusted(&w, x, trust_before) {
+            continue;
+        }
+        match (w.kind, x.kind) {
+            (Kind::Dir, RecordKind::Dir) if w.perm() == x.perm => {}
+            (Kind::Symlink, _) => {
+                let hash = sha256(w.target.as_deref().unwrap_or_default());
+                if !(x.kind == RecordKind::Symlink && hash == x.hash && w.perm() == x.perm) {
+                    out.push(Difference { hash: Some(hash), ..Difference::new(Some(x.at), Some(w)) });
+                }
+            }
+            (Kind::File, RecordKind::File) if w.size == x.size => {
+                to_read.push((out.len(), x));
+                out.push(Difference::new(Some(x.at), Some(w)));
+            }
+            _ => out.push(Difference::new(Some(x.at), Some(w))),
+        }
+    }
+    out.extend(xs.map(|x| Difference::new(Some(x.at), None)));
+    read_candidates(root, &mut out, &to_read, ctx)?;
+    Ok(out)
+}
+
+/// Reads the files of `to_read` in parallel, settling `hash`, `same` and `stable`.
+fn read_candidates(root: &std::path::Path, out: &mut [Difference], to_read: &[(usize, &IndexEntry)], ctx: &Ctx) -> Result<()> {
+    let bytes: u64 = to_read.iter().map(|(_, x)| x.size).sum();
+    ctx.begin(Phase::Hash, to_read.len() as u64, bytes);
+    let view: &[Difference] = out;
+    let results: Vec<(usize, [u8; 32], bool, bool)> = pool::cpu().install(|| {
+        to_read
+            .par_iter()
+            .map_init(|| vec![0u8; BUF_SIZE], |buf, &(i, x)| {
+                let w = view[i].entry.as_ref().expect("a read candidate was walked");
+                let (hash, size, _) = hash_file(&w.abs(root), &w.path, buf, ctx)?;
+                let same = hash == x.hash && size == x.size && w.perm() == x.perm;
+                // The identity may be remembered only if nothing touched the file meanwhile.
+                let stable = same && stat_entry(root, &w.path).is_ok_and(|now| stat_id(&now) == stat_id(w));
+                ctx.add_entries(1);
+                Ok((i, hash, same, stable))
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
+    for (i, hash, same, stable) in results {
+        let d = &mut out[i];
+        d.hash = Some(hash);
+        d.same = same;
+        d.stable = stable;
+    }
+    Ok(())
+}

@@ -1,0 +1,117 @@
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use common::*;
+use jvs_core::hash::{hash_tree, Record};
+use jvs_core::scan::{scan, stat_id, Difference, IndexEntry};
+use jvs_core::walk::walk;
+use jvs_core::Ctx;
+
+/// Far in the future: every walked entry is outside the racy window.
+const TRUST_ALL: i64 = i64::MAX;
+
+/// The index of a tree as it is now: its records, each remembering its current identity.
+fn index_of<'a>(records: &'a [Record], root: &Path, remember: bool) -> Vec<IndexEntry<'a>> {
+    let walked = walk(root, &Ctx::new()).unwrap();
+    let mut idx: Vec<IndexEntry> = records
+        .iter()
+        .enumerate()
+        .map(|(at, r)| IndexEntry {
+            at,
+            kind: r.kind,
+            path: &r.path,
+            perm: r.perm,
+            size: r.size,
+            hash: r.hash,
+            stat: remember.then(|| walked.iter().find(|e| e.path == r.path).map(stat_id)).flatten(),
+        })
+        .collect();
+    idx.sort_by(|a, b| a.path.cmp(b.path));
+    idx
+}
+
+fn paths(ds: &[Difference], records: &[Record]) -> Vec<String> {
+    ds.iter()
+        .map(|d| {
+            let p = d.entry.as_ref().map(|e| e.path.clone()).unwrap_or_else(|| records[d.at.unwrap()].path.clone());
+            String::from_utf8(p).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn an_unchanged_tree_has_no_differences_and_reads_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    contract_tree(t.path());
+    let records = hash_tree(t.path(), &Ctx::new()).unwrap().records;
+    let mut idx = index_of(&records, t.path(), true);
+    // A remembered identity is believed: a wrong hash behind it goes unnoticed, so the file
+    // was not read.
+    idx.iter_mut().filter(|x| x.path == b"a.txt").for_each(|x| x.hash = [0; 32]);
+    let ds = scan(t.path(), &idx, TRUST_ALL, &Ctx::new()).unwrap();
+    assert!(ds.is_empty(), "{:?}", paths(&ds, &records));
+}
+
+#[test]
+fn unknown_identities_are_read_and_found_same_and_stable() {
+    let t = tempfile::tempdir().unwrap();
+    contract_tree(t.path());
+    let records = hash_tree(t.path(), &Ctx::new()).unwrap().records;
+    let idx = index_of(&records, t.path(), false);
+    let ds = scan(t.path(), &idx, TRUST_ALL, &Ctx::new()).unwrap();
+    assert_eq!(paths(&ds, &records), vec!["a.txt", "sub/b.txt"]);
+    assert!(ds.iter().all(|d| d.same && d.stable && d.hash.is_some()));
+}
+
+#[test]
+fn racy_entries_are_read_even_with_the_same_identity() {
+    let t = tempfile::tempdir().unwrap();
+    contract_tree(t.path());
+    let records = hash_tree(t.path(), &Ctx::new()).unwrap().records;
+    let idx = index_of(&records, t.path(), true);
+    let ds = scan(t.path(), &idx, i64::MIN, &Ctx::new()).unwrap();
+    assert_eq!(paths(&ds, &records), vec!["a.txt", "sub/b.txt"]);
+    assert!(ds.iter().all(|d| d.same));
+}
+
+#[test]
+fn changes_additions_removals_and_kind_changes_are_reported_in_path_order() {
+    let t = tempfile::tempdir().unwrap();
+    contract_tree(t.path());
+    write(t.path(), "same-size.txt", b"aaaa", 0o644);
+    let records = hash_tree(t.path(), &Ctx::new()).unwrap().records;
+    let idx = index_of(&records, t.path(), true);
+    write(t.path(), "same-size.txt", b"bbbb", 0o644); // same size, new content
+    write(t.path(), "a.txt", b"hello, longer", 0o644); // other size: not read
+    fs::remove_file(t.path().join("sub/b.txt")).unwrap();
+    write(t.path(), "new.txt", b"n", 0o644);
+    fs::set_permissions(t.path().join("sub/empty"), fs::Permissions::from_mode(0o700)).unwrap();
+    fs::remove_file(t.path().join("link")).unwrap();
+    mkdir(t.path(), "link", 0o755); // symlink → directory
+    write(t.path(), ".READY", b"{}", 0o644); // never part of a payload
+    let ds = scan(t.path(), &idx, TRUST_ALL, &Ctx::new()).unwrap();
+    assert_eq!(paths(&ds, &records), vec!["a.txt", "link", "new.txt", "same-size.txt", "sub/b.txt", "sub/empty"]);
+    let by = |p: &str| ds.iter().find(|d| paths(std::slice::from_ref(d), &records)[0] == p).unwrap();
+    assert!(by("a.txt").hash.is_none(), "a file of another size is not read");
+    assert!(by("new.txt").at.is_none() && by("new.txt").hash.is_none());
+    assert!(by("sub/b.txt").entry.is_none());
+    let changed = by("same-size.txt");
+    assert!(changed.hash.is_some() && !changed.same && !changed.stable);
+    assert!(!by("sub/empty").same);
+}
+
+#[test]
+fn a_retargeted_symlink_differs_and_carries_its_target_hash() {
+    let t = tempfile::tempdir().unwrap();
+    contract_tree(t.path());
+    let records = hash_tree(t.path(), &Ctx::new()).unwrap().records;
+    let idx = index_of(&records, t.path(), true);
+    fs::remove_file(t.path().join("link")).unwrap();
+    link(t.path(), "link", "sub/b.txt");
+    let ds = scan(t.path(), &idx, TRUST_ALL, &Ctx::new()).unwrap();
+    assert_eq!(paths(&ds, &records), vec!["link"]);
+    assert_eq!(ds[0].hash, Some(jvs_core::hash::sha256(b"sub/b.txt")));
+}
