@@ -4,9 +4,8 @@
  * with everything below them, keyed by path bytes; "modified" = content hash (a symlink's:
  * of its target) differs, or file ↔ symlink. Permission-only changes are not reported.
  */
-import { getCore, type HashRecord, type WalkEntry } from '../native/index.js';
+import { getCore, type HashRecord } from '../native/index.js';
 import type { ChangeLists, Leaf } from '../manifest/tree-diff.js';
-import { trustedHash, type StatCache } from '../statcache/cache.js';
 
 /** A file or symlink as diff and status compare it; a worktree file's hash is missing until needed. */
 export type Side = Omit<Leaf, 'hash'> & { hash?: string };
@@ -39,48 +38,31 @@ export function sidesOfRecords(records: readonly HashRecord[]): Map<string, Side
   return out;
 }
 
-/** What a worktree scan saw: the sides, the walk, and which files it read (hash by path). */
-export interface WorktreeScan {
-  sides: Map<string, Side>;
-  walked: WalkEntry[];
-  read: Map<string, string>;
-}
-
 /**
- * Files and symlinks of a worktree. A file the stat cache vouches for (§2.14 speed rule) takes
- * its cached hash; others are read only where a `base` entry of the same kind and size exists
- * (anything else differs, or is new, without reading it).
+ * Files and symlinks of a worktree (diff against the worktree). Files are read only where a
+ * `base` entry of the same kind and size exists (anything else differs, or is new, without
+ * reading it).
  */
-export async function scanWorktree(payload: string, base: ReadonlyMap<string, Side>, cache?: StatCache, walking: Promise<WalkEntry[]> = getCore().walk(payload)): Promise<WorktreeScan> {
+export async function sidesOfWorktree(payload: string, base: ReadonlyMap<string, Side>): Promise<Map<string, Side>> {
   const sides = new Map<string, Side>();
   const toHash: Buffer[] = [];
-  const walked = await walking;
-  for (const e of walked) {
+  for (const e of await getCore().walk(payload)) {
     if ((e.kind !== 'file' && e.kind !== 'symlink') || underReady(e.path)) continue;
     const key = e.path.toString('latin1');
-    const side: Side = { kind: e.kind, path: e.path, size: e.size, perm: e.mode & 0o777 };
-    sides.set(key, side);
-    const cached = cache ? trustedHash(cache, e) : undefined;
-    if (cached !== undefined) {
-      side.hash = cached;
-      continue;
-    }
+    sides.set(key, { kind: e.kind, path: e.path, size: e.size, perm: e.mode & 0o777 });
     const b = base.get(key);
     if (b && b.kind === e.kind && b.size === e.size) toHash.push(e.path);
   }
-  const read = new Map<string, string>();
   for (const r of await getCore().hashPaths(payload, toHash)) {
-    const key = r.path.toString('latin1');
-    const s = sides.get(key);
+    const s = sides.get(r.path.toString('latin1'));
     if (s) s.hash = r.hash;
-    if (r.kind === 'file') read.set(key, r.hash);
   }
-  return { sides, walked, read };
+  return sides;
 }
 
-/** Sides only (diff against the worktree). */
-export async function sidesOfWorktree(payload: string, base: ReadonlyMap<string, Side>): Promise<Map<string, Side>> {
-  return (await scanWorktree(payload, base)).sides;
+/** Whether two sides differ as diff and status count it: type, size or content. */
+export function sidesDiffer(f: Side, t: Side): boolean {
+  return f.kind !== t.kind || f.size !== t.size || f.hash !== t.hash;
 }
 
 /** The three lists, each sorted by path bytes. */
@@ -92,7 +74,7 @@ export function compareSides(from: ReadonlyMap<string, Side>, to: ReadonlyMap<st
   for (const [k, t] of to) {
     const f = from.get(k);
     if (!f) added.push({ to: t });
-    else if (f.kind !== t.kind || f.size !== t.size || f.hash !== t.hash) modified.push({ from: f, to: t });
+    else if (sidesDiffer(f, t)) modified.push({ from: f, to: t });
   }
   for (const [k, f] of from) if (!to.has(k)) removed.push({ from: f });
   added.sort(byPath((x) => x.to.path));

@@ -1,7 +1,9 @@
 /**
  * `jvs status` (CONTRACT §2.14): the worktree against its head snapshot, by the rules of diff.
- * (The stat cache that avoids reading unchanged files comes with issue 4; today files are read
- * only when their type and size match the head's.)
+ * One native scan compares the worktree with the stat cache, which holds the head's records
+ * (src/statcache/cache.ts): a file whose stat identity the cache remembers is not read, other
+ * files only when their type and size match the head's, and only the differences come back to
+ * JavaScript. A missing cache, or one of another snapshot, is rebuilt from the head's records.
  */
 import { isDetached } from '../formats/worktree-config.js';
 import { readJournal } from '../restore/journal.js';
@@ -9,11 +11,10 @@ import { tryDescriptor } from '../repo/catalog.js';
 import type { Repository } from '../repo/repository.js';
 import { snapshotRecords } from '../snapshot/records.js';
 import { loadWorktree } from '../snapshot/snapshot.js';
-import { compareSides, scanWorktree, sidesOfRecords, type Side, type WorktreeScan } from './compare.js';
-import { freshCache, loadStatCache, pathKey, saveStatCache, statIdOfStats, type StatCache } from '../statcache/cache.js';
+import { sidesDiffer, underReady, type Side } from './compare.js';
+import { cacheOfRecords, loadStatCache, rememberStat, saveStatCache, trustBefore, type StatCache } from '../statcache/cache.js';
 import { nowNs } from '../encoding/timestamp.js';
-import { lstat } from 'node:fs/promises';
-import { walkAhead, type WalkEntry } from '../native/index.js';
+import { getCore, indexEntryAt, type IndexEntry, type ScanDifference, type WalkEntry } from '../native/index.js';
 
 export interface StatusChange {
   path: Buffer;
@@ -43,25 +44,43 @@ function entry(type: StatusChange['type'], s: Side, old?: Side): StatusChange {
   return c;
 }
 
+/** The head's side of a difference: files and symlinks only, none at or under `.READY`. */
+function headSide(e: IndexEntry): Side | undefined {
+  if (e.kind === 'dir' || underReady(e.path)) return undefined;
+  return { kind: e.kind, path: e.path, size: e.size, hash: e.hash, perm: e.perm };
+}
+
+function worktreeSide(e: WalkEntry, hash: string | undefined): Side | undefined {
+  if ((e.kind !== 'file' && e.kind !== 'symlink') || underReady(e.path)) return undefined;
+  return { kind: e.kind, path: e.path, size: e.size, perm: e.mode & 0o777, ...(hash !== undefined ? { hash } : {}) };
+}
+
+/** The worktree's stat cache of `head`: the saved one, or a fresh one of the head's records. */
+async function cacheOfHead(repo: Repository, worktree: string, head: string | null, takenNs: bigint): Promise<{ cache: StatCache; fresh: boolean; known: boolean }> {
+  const saved = await loadStatCache(repo.layout, worktree);
+  if (saved && saved.base === head) return { cache: saved, fresh: false, known: true };
+  const d = head ? await tryDescriptor(repo.layout, head) : undefined;
+  const records = d ? await snapshotRecords(repo, d) : [];
+  // A head without a descriptor compares as empty, but no cache is saved under its name.
+  return { cache: cacheOfRecords(head, takenNs, records), fresh: true, known: !head || d !== undefined };
+}
+
 /**
- * The cache after a status: trusted entries as they were, plus each file read now whose lstat
- * still matches the walk's (it did not change while it was read). Best effort.
+ * Records in the cache what the scan learned: identities of files read and found unchanged
+ * (stable), forgotten for the others it could not vouch for. Returns whether the cache should
+ * be saved: an identity changed, or a file was re-verified (saved with a later `takenNs`, a
+ * racily clean file becomes trusted once it is old enough).
  */
-async function refreshCache(repo: Repository, worktree: string, payload: string, old: StatCache, takenNs: bigint, scan: WorktreeScan): Promise<void> {
-  if (scan.read.size === 0 && old.entries.size > 0) return; // nothing new to remember
-  const after: WalkEntry[] = [];
-  for (const e of scan.walked) {
-    if (e.kind !== 'file') continue;
-    if (!scan.read.has(pathKey(e.path))) {
-      after.push(e);
-      continue;
-    }
-    const st = await lstat(Buffer.concat([Buffer.from(`${payload}/`), e.path]), { bigint: true }).catch(() => undefined);
-    if (st) after.push({ ...e, statId: statIdOfStats(st) });
+function learn(cache: StatCache, diffs: readonly ScanDifference[]): boolean {
+  let worth = false;
+  for (const d of diffs) {
+    if (d.at === undefined || !d.entry) continue;
+    const before = indexEntryAt(cache.body, d.at).entry.statId;
+    const now = d.stable ? d.entry.statId : undefined;
+    if (before !== now) rememberStat(cache, d.at, now);
+    worth ||= before !== now || d.same;
   }
-  const hashes = new Map(scan.read);
-  for (const [key, side] of scan.sides) if (side.kind === 'file' && side.hash !== undefined && !hashes.has(key)) hashes.set(key, side.hash);
-  await saveStatCache(repo.layout, worktree, freshCache(takenNs, scan.walked, after, hashes)).catch(() => undefined);
+  return worth;
 }
 
 export async function status(repo: Repository, worktree: string): Promise<StatusResult> {
@@ -69,21 +88,29 @@ export async function status(repo: Repository, worktree: string): Promise<Status
   const journal = await readJournal(repo.layout.restoreJournal(worktree));
   if (journal) repo.warn(`interrupted restore to ${journal.snapshot_id}; run jvs restore ${journal.snapshot_id} or jvs doctor --repair-runtime`);
   const payload = repo.layout.payload(worktree);
-  // The walk runs on its own threads while the head's records and the cache are loaded here.
+  const head = cfg.head_snapshot_id ?? null;
+  // Before the walk: the reference point of the racy rule for what this scan remembers.
   const takenNs = nowNs();
-  const walking = walkAhead(payload);
-  const head = cfg.head_snapshot_id ? await tryDescriptor(repo.layout, cfg.head_snapshot_id) : undefined;
-  const base = head ? sidesOfRecords(await snapshotRecords(repo, head)) : new Map<string, Side>();
-  const cache = await loadStatCache(repo.layout, worktree);
-  const scan = await scanWorktree(payload, base, cache, walking);
-  await refreshCache(repo, worktree, payload, cache, takenNs, scan);
-  const ch = compareSides(base, scan.sides);
-  const added = ch.added.map((c) => entry('added', c.to));
-  const removed = ch.removed.map((c) => entry('removed', c.from));
-  const modified = ch.modified.map((c) => entry('modified', c.to, c.from));
+  const { cache, fresh, known } = await cacheOfHead(repo, worktree, head, takenNs);
+  const diffs = await getCore().scanWorktree(payload, cache.body, trustBefore(cache.takenNs));
+
+  const added: StatusChange[] = [];
+  const removed: StatusChange[] = [];
+  const modified: StatusChange[] = [];
+  for (const d of diffs) {
+    const was = d.at !== undefined ? headSide(indexEntryAt(cache.body, d.at).entry) : undefined;
+    const now = d.entry ? worktreeSide(d.entry, d.hash) : undefined;
+    if (was && now) {
+      if (sidesDiffer(was, now)) modified.push(entry('modified', now, was));
+    } else if (was) removed.push(entry('removed', was));
+    else if (now) added.push(entry('added', now));
+  }
+  // Only speed depends on the cache: failing to save it fails nothing.
+  if ((learn(cache, diffs) || fresh) && known) await saveStatCache(repo.layout, worktree, { ...cache, takenNs }).catch(() => undefined);
+
   return {
     worktree,
-    head_snapshot_id: cfg.head_snapshot_id ?? null,
+    head_snapshot_id: head,
     detached: isDetached(cfg),
     clean: added.length + removed.length + modified.length === 0,
     added,

@@ -2,7 +2,7 @@
  * Decoder of the packed bulk results of the Rust binding. The encoder is
  * crates/jvs-napi/src/codec.rs; the two change together.
  */
-import type { EntryKind, HashRecord, KnownHash, WalkEntry } from './types.js';
+import type { EntryKind, HashRecord, IndexEntry, KnownHash, ScanDifference, WalkEntry } from './types.js';
 
 const KINDS: readonly EntryKind[] = ['dir', 'file', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev'];
 const RECORD_KINDS: readonly HashRecord['kind'][] = ['dir', 'file', 'symlink'];
@@ -75,27 +75,96 @@ export function statIdOf(s: { mode: number; size: number; mtimeNs: bigint; ctime
   return b.toString('latin1');
 }
 
+function readEntry(buf: Buffer, r: Reader): WalkEntry {
+  // The encoder writes the identity fields in statIdOf's order: take them as one string.
+  const statId = buf.toString('latin1', r.offset + 1, r.offset + 1 + STAT_ID_BYTES);
+  const kind = kindOf(KINDS, r.u8());
+  const mode = r.u32();
+  const size = r.u64n();
+  const mtimeNs = r.i64();
+  const ctimeNs = r.i64();
+  const dev = r.u64();
+  const ino = r.u64();
+  const nlink = r.u64n();
+  const path = r.bytes(r.u32());
+  const entry: WalkEntry = { path, kind, mode, size, mtimeNs, ctimeNs, dev, ino, nlink, statId };
+  const target = r.target();
+  if (target) entry.target = target;
+  return entry;
+}
+
 export function decodeEntries(buf: Buffer): WalkEntry[] {
   const r = new Reader(buf);
   const out: WalkEntry[] = [];
+  while (!r.done) out.push(readEntry(buf, r));
+  return out;
+}
+
+/** Scan differences (codec.rs encode_differences): flags, then offset, hash, entry as flagged. */
+export function decodeDifferences(buf: Buffer): ScanDifference[] {
+  const r = new Reader(buf);
+  const out: ScanDifference[] = [];
   while (!r.done) {
-    // The encoder writes the identity fields in statIdOf's order: take them as one string.
-    const statId = buf.toString('latin1', r.offset + 1, r.offset + 1 + STAT_ID_BYTES);
-    const kind = kindOf(KINDS, r.u8());
-    const mode = r.u32();
-    const size = r.u64n();
-    const mtimeNs = r.i64();
-    const ctimeNs = r.i64();
-    const dev = r.u64();
-    const ino = r.u64();
-    const nlink = r.u64n();
-    const path = r.bytes(r.u32());
-    const entry: WalkEntry = { path, kind, mode, size, mtimeNs, ctimeNs, dev, ino, nlink, statId };
-    const target = r.target();
-    if (target) entry.target = target;
-    out.push(entry);
+    const flags = r.u8();
+    const d: ScanDifference = { same: (flags & 8) !== 0, stable: (flags & 16) !== 0 };
+    if (flags & 1) d.at = r.u64n();
+    if (flags & 4) d.hash = r.bytes(32).toString('hex');
+    if (flags & 2) d.entry = readEntry(buf, r);
+    out.push(d);
   }
   return out;
+}
+
+/**
+ * A worktree index entry: kind u8, perm u32, size u64, hash [32], stat identity [44] (all zero
+ * = none), path_len u32, path (codec.rs decode_index). Entries are sorted by path bytes.
+ */
+const INDEX_FIXED = 1 + 4 + 8 + 32 + STAT_ID_BYTES + 4;
+/** Where an index entry's stat identity lies, from the entry's offset: updated in place. */
+export const INDEX_STAT_OFFSET = 45;
+const NO_STAT = Buffer.alloc(STAT_ID_BYTES);
+
+/** Packs index entries, which must be sorted by path bytes (no path twice). */
+export function encodeIndex(entries: readonly IndexEntry[]): Buffer {
+  let size = 0;
+  for (const e of entries) size += INDEX_FIXED + e.path.length;
+  // One buffer written in place: an index holds every entry of the tree.
+  const out = Buffer.allocUnsafe(size);
+  let off = 0;
+  for (const e of entries) {
+    off = out.writeUInt8(RECORD_KINDS.indexOf(e.kind), off);
+    off = out.writeUInt32LE(e.perm, off);
+    off = out.writeBigUInt64LE(BigInt(e.size), off);
+    off += out.write(e.hash, off, 'hex');
+    off += e.statId === undefined ? NO_STAT.copy(out, off) : out.write(e.statId, off, 'latin1');
+    off = out.writeUInt32LE(e.path.length, off);
+    off += e.path.copy(out, off);
+  }
+  return out;
+}
+
+/** The index entry at byte offset `at` (a ScanDifference's), and the offset of the next. */
+export function indexEntryAt(buf: Buffer, at: number): { entry: IndexEntry; next: number } {
+  const r = new Reader(buf.subarray(at));
+  const kind = kindOf(RECORD_KINDS, r.u8());
+  const perm = r.u32();
+  const size = r.u64n();
+  const hash = r.bytes(32).toString('hex');
+  const stat = r.bytes(STAT_ID_BYTES);
+  const path = r.bytes(r.u32());
+  if (at + r.offset > buf.length) throw new RangeError(`native codec: index entry at ${at} runs past the end`);
+  const entry: IndexEntry = { kind, path, perm, size, hash };
+  if (!stat.equals(NO_STAT)) entry.statId = stat.toString('latin1');
+  return { entry, next: at + r.offset };
+}
+
+/** Every entry of an index with its offset, in order. */
+export function* decodeIndex(buf: Buffer): Generator<IndexEntry & { at: number }> {
+  for (let at = 0; at < buf.length; ) {
+    const { entry, next } = indexEntryAt(buf, at);
+    yield { ...entry, at };
+    at = next;
+  }
 }
 
 export function decodeRecords(buf: Buffer): HashRecord[] {

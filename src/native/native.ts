@@ -4,7 +4,7 @@
  * (created here, on the JS thread, so their stacks show the caller).
  */
 import { JvsCoreError } from './errors.js';
-import { decodeEntries, decodeRecords, encodeKnown } from './codec.js';
+import { decodeDifferences, decodeEntries, decodeRecords, encodeKnown } from './codec.js';
 import type {
   CloneOptions,
   CloneReport,
@@ -25,6 +25,7 @@ export interface Binding {
   walk(root: string, token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
   hashTree(root: string, wantRecords: boolean, known: Buffer | null, token: CancelToken, onProgress?: ProgressFn | null): Promise<RawHash | Failure>;
   hashPaths(root: string, paths: Buffer[], token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
+  scanWorktree(root: string, index: Buffer, trustBefore: bigint, token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
   cloneTree(
     src: string,
     dst: string,
@@ -149,6 +150,10 @@ export function createNativeCore(binding: Binding): NativeCore {
 
     async hashPaths(root, paths, opts) {
       return decodeRecords(await call(binding, opts, (t) => binding.hashPaths(root, [...paths], t, opts?.onProgress ?? null)));
+    },
+
+    async scanWorktree(root, index, trustBeforeNs, opts) {
+      return decodeDifferences(await call(binding, opts, (t) => binding.scanWorktree(root, index, trustBeforeNs, t, opts?.onProgress ?? null)));
     },
 
     async cloneTree(src, dst, opts: CloneOptions): Promise<CloneReport> {

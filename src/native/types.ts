@@ -135,6 +135,35 @@ export interface KnownHash {
   hash: string;
 }
 
+/**
+ * One entry of a worktree index (packed by codec.ts `encodeIndex`, sorted by path bytes): the
+ * head snapshot's record for a path, and the stat identity (WalkEntry.statId) under which the
+ * worktree's file was last seen to match it.
+ */
+export interface IndexEntry {
+  kind: HashRecord['kind'];
+  path: Buffer;
+  perm: number;
+  size: number;
+  /** Lower-case hex SHA-256 (as HashRecord.hash). */
+  hash: string;
+  statId?: string;
+}
+
+/** A path where a worktree may differ from its index (NativeCore.scanWorktree). */
+export interface ScanDifference {
+  /** Byte offset of the index entry for this path in the index buffer, when it has one. */
+  at?: number;
+  /** The walked entry, when the worktree has the path. */
+  entry?: WalkEntry;
+  /** Lower-case hex content hash of a file that was read, or SHA-256 of a symlink's target. */
+  hash?: string;
+  /** The file was read and is exactly the index's record (kind, permission bits, size, hash). */
+  same: boolean;
+  /** `same`, and its stat identity held while it was read: the identity may be remembered. */
+  stable: boolean;
+}
+
 export interface HashOptions extends CommonOptions {
   /** Return the per-entry records (for the manifest). Default false. */
   records?: boolean;
@@ -195,6 +224,14 @@ export interface NativeCore {
    * special file → E_UNSUPPORTED_FILE.
    */
   hashPaths(root: string, paths: readonly Buffer[], opts?: CommonOptions): Promise<HashRecord[]>;
+  /**
+   * Walks root and compares it with `index` (codec.ts `encodeIndex`). A file whose identity
+   * the index remembers and whose mtime and ctime precede `trustBeforeNs` is not read; other
+   * files of the index's kind and size are. Returns, in path order, index entries missing from
+   * the worktree, walked entries the index lacks, and entries in both that differ or were read
+   * (`same` when found equal). `.READY` entries are not listed. A malformed index → E_IO.
+   */
+  scanWorktree(root: string, index: Buffer, trustBeforeNs: bigint, opts?: CommonOptions): Promise<ScanDifference[]>;
   /** Clones src into dst, which must not exist. On failure nothing is left at dst. */
   cloneTree(src: string, dst: string, opts: CloneOptions): Promise<CloneReport>;
   /**

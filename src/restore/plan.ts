@@ -6,7 +6,7 @@
  * reading, and only the rest is hashed.
  */
 import { getCore, type HashRecord, type WalkEntry } from '../native/index.js';
-import { trustedHash, type StatCache } from '../statcache/cache.js';
+import { trustedHash, type HashCache } from '../statcache/cache.js';
 
 export type Action =
   /** Remove a worktree entry (recursively for directories). */
@@ -63,7 +63,7 @@ export async function planRestore(
   payload: string,
   target: readonly HashRecord[],
   scope?: readonly Buffer[],
-  cache?: StatCache,
+  cache?: HashCache,
   walking: Promise<WalkEntry[]> = getCore().walk(payload),
 ): Promise<RestorePlan> {
   const current = await walking;

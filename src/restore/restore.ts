@@ -25,7 +25,7 @@ import { snapshotRecords } from '../snapshot/records.js';
 import { applyPlan, stagingPath } from './apply.js';
 import { readJournal, removeJournal, writeJournal } from './journal.js';
 import { inScope, planRestore, untouchedHashes, type RestorePlan } from './plan.js';
-import { freshCache, loadStatCache, pathKey, saveStatCache } from '../statcache/cache.js';
+import { cacheOfRecords, loadHashCache, pathKey, saveStatCache } from '../statcache/cache.js';
 import { recordsAt } from '../manifest/store.js';
 
 export interface RestoreOptions {
@@ -100,13 +100,21 @@ async function hasUnsavedChanges(repo: Repository, payload: string, cfg: Worktre
 }
 
 /**
- * The worktree's stat cache after a restore: every file the plan's walk saw and the restore
- * left alone, with the hash the plan knew (cached, or read after that walk). Replaced,
- * chmodded and removed entries are left out. No second walk is needed: `takenNs` precedes the
- * plan's walk, so a file changed after it either has another stat now or is racily clean.
+ * The worktree's stat cache after a whole restore: the target's records, remembering the
+ * identity of every file the plan's walk saw holding its record and the restore left alone
+ * (its hash cached, or read after that walk). Replaced, chmodded and removed entries are not
+ * remembered. No second walk is needed: `takenNs` precedes the plan's walk, so a file changed
+ * after it either has another stat now or is racily clean.
  */
-async function refreshStatCache(repo: Repository, worktree: string, plan: RestorePlan, takenNs: bigint): Promise<void> {
-  await saveStatCache(repo.layout, worktree, freshCache(takenNs, plan.walked, plan.walked, untouchedHashes(plan)));
+async function refreshStatCache(repo: Repository, worktree: string, target: string, records: readonly HashRecord[], plan: RestorePlan, takenNs: bigint): Promise<void> {
+  const untouched = untouchedHashes(plan);
+  const stats = new Map<string, string>();
+  for (const e of plan.walked) if (e.kind === 'file') stats.set(pathKey(e.path), e.statId);
+  const vouch = (r: HashRecord): string | undefined => {
+    const k = pathKey(r.path);
+    return untouched.get(k) === r.hash ? stats.get(k) : undefined;
+  };
+  await saveStatCache(repo.layout, worktree, cacheOfRecords(target, takenNs, records, vouch));
 }
 
 async function removeStaging(payload: string): Promise<void> {
@@ -147,7 +155,7 @@ async function carryOut(
   // the path `.` is the whole worktree (but, being a path restore, leaves the head alone).
   const scope = paths?.includes('.') ? undefined : (paths ?? d.partial_paths);
   const scopeBufs = scope?.map((p) => Buffer.from(p));
-  const plan = await planRestore(payload, records, scopeBufs, await loadStatCache(repo.layout, worktree), walking);
+  const plan = await planRestore(payload, records, scopeBufs, await loadHashCache(repo.layout, worktree), walking);
 
   let safetyId = safety.id;
   if (safety.take && (await hasUnsavedChanges(repo, payload, cfg, plan))) {
@@ -190,8 +198,9 @@ async function carryOut(
     await writeWorktreeConfig(repo.layout.worktreeConfig(worktree), next);
   }
   crashPoint('restore:head');
-  // Only speed depends on the cache: failing to save it fails nothing.
-  await refreshStatCache(repo, worktree, plan, takenNs).catch(() => undefined);
+  // Only speed depends on the cache: failing to save it fails nothing. A path restore leaves
+  // the head, and with it the cache's base: the entries it replaced now have other stats.
+  if (!paths) await refreshStatCache(repo, worktree, d.snapshot_id, records, plan, takenNs).catch(() => undefined);
   await removeJournal(journalPath);
   await removeStaging(payload);
   // §6.2: a restore that did not get the requested mechanism says so.

@@ -20,7 +20,7 @@ import { READY, writeIntent, writeReady } from '../formats/markers.js';
 import { writeMeta } from '../formats/meta.js';
 import { dropManifest, loadManifest, writeManifest } from '../manifest/store.js';
 import { getCore, isCoreError, walkAhead, type CloneOptions, type CloneReport, type HashRecord, type Progress, type WalkEntry } from '../native/index.js';
-import { freshCache, knownHashes, pathKey, statIdOfStats, trustedHash, type StatCache } from '../statcache/cache.js';
+import { cacheOfRecords, knownHashes, pathKey, statIdOfStats, stillStats, trustedHash, type HashCache, type StatCache } from '../statcache/cache.js';
 import { compressTree, type CompressOutcome } from '../compress/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { pathExists } from '../fs/exists.js';
@@ -45,7 +45,7 @@ export interface SnapshotRequest {
    * The worktree's stat cache (full snapshots): files whose stat it vouches for and that did
    * not change while they were cloned are not read again (§3.4 step 7, issue 4).
    */
-  statCache?: StatCache;
+  statCache?: HashCache;
   /** gzip level of our compressed layout (1, 6 or 9); absent or 0 = not compressed (§3.9). */
   compress?: number;
   onProgress?: (p: Progress) => void;
@@ -62,7 +62,7 @@ export interface SnapshotOutcome {
   records: HashRecord[];
   /** What step 8 did, when compression was requested: files compressed, or the name collision. */
   compression?: CompressOutcome;
-  /** The refreshed stat cache of the source (full snapshots), for the caller to save. */
+  /** The source's stat cache, now describing this snapshot (full snapshots), for the caller to save. */
   statCache?: StatCache;
   /** Why a requested btrfs-snapshot was cloned instead (for a note). */
   notSnapshot?: string;
@@ -337,8 +337,9 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     await unlink(layout.intent(id));
     const outcome: SnapshotOutcome = { descriptor, records };
     if (after) {
-      const hashes = new Map(records.filter((r) => r.kind === 'file').map((r) => [pathKey(r.path), r.hash]));
-      outcome.statCache = freshCache(takenNs, before, after, hashes);
+      // Files that held still around the clone hold what the clone's records say.
+      const still = stillStats(before, after);
+      outcome.statCache = cacheOfRecords(id, takenNs, records, (r) => still.get(pathKey(r.path)));
     }
     if (degraded) outcome.degraded = degraded;
     if (made.notSnapshot) outcome.notSnapshot = made.notSnapshot;

@@ -1,97 +1,120 @@
 /**
- * The stat cache of a worktree, `.jvs/ext/worktrees/<name>/stat.cache` (CONTRACT §3.12): for
- * each regular file its lstat identity (dev, ino, size, mtime ns, ctime ns, mode) and content
- * hash as last seen by a snapshot or status. An identical stat means the content is the one
- * hashed, so it is not read again — unless the entry is racily clean: modified within
- * RACY_NS of the moment the cache's hashes were taken, when a later write in the same
- * timestamp tick would leave the stat unchanged (git's "racy git" rule). The cache is an
- * optimisation only: missing, damaged or foreign (another machine: dev differs) it changes
- * speed, never results.
+ * The stat cache of a worktree, `.jvs/ext/worktrees/<name>/stat.cache` (CONTRACT §3.12): an
+ * index of the snapshot it describes (its `base`, normally the worktree's head) — every record
+ * of that snapshot, sorted by path — with, for each regular file, the lstat identity (mode,
+ * size, mtime ns, ctime ns, dev, ino) under which the worktree's file was last seen to hold
+ * exactly that record. An identical stat means the content is the one hashed, so it is not read
+ * again — unless the entry is racily clean: modified within RACY_NS of the moment the identities
+ * were taken, when a later write in the same timestamp tick would leave the stat unchanged
+ * (git's "racy git" rule).
  *
- * Format (ours, versioned): magic `JVSSTAT2\n`, taken_ns i64, then per entry path_len u32,
- * path, the 44-byte stat identity (mode u32, size u64, mtime_ns i64, ctime_ns i64, dev u64,
- * ino u64 — WalkEntry.statId's bytes), hash[32]; little-endian. A cache of another version is
- * treated as absent.
+ * The cache is an optimisation only: missing, damaged (the body's SHA-256 is checked), of
+ * another version, of another base, or foreign (another machine: dev differs) it changes speed,
+ * never results. `status` compares the worktree with the base through it in one native scan
+ * (src/native scanWorktree), reading only what it cannot vouch for; snapshots and restores take
+ * the hashes it vouches for (`trustedHash`).
+ *
+ * Format (ours, versioned): magic `JVSSTAT3\n`, taken_ns i64, base_len u16, base id (empty = no
+ * base), body SHA-256 [32], body = the native codec's index entries (codec.ts encodeIndex);
+ * little-endian. A cache of another version is treated as absent.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-
-import { writeFileVisible } from '../fs/atomic.js';
 import type { BigIntStats } from 'node:fs';
 
-import { STAT_ID_BYTES, statIdOf, type KnownHash, type WalkEntry } from '../native/index.js';
+import { writeFileVisible } from '../fs/atomic.js';
+import { INDEX_STAT_OFFSET, STAT_ID_BYTES, decodeIndex, encodeIndex, statIdOf, type HashRecord, type IndexEntry, type KnownHash, type WalkEntry } from '../native/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 
-const MAGIC = Buffer.from('JVSSTAT2\n');
-const HASH_BYTES = 32;
+const MAGIC = Buffer.from('JVSSTAT3\n');
+const DIGEST_BYTES = 32;
 
 /**
- * How close to the moment hashes were taken a modification makes an entry untrustworthy.
+ * How close to the moment identities were taken a modification makes an entry untrustworthy.
  * Kernel file times are coarse (a jiffy, up to seconds on some file systems); 2 s covers them.
  */
 export const RACY_NS = 2_000_000_000n;
 
-export interface StatEntry {
-  /** The lstat identity as WalkEntry.statId. */
-  statId: string;
-  /** Lower-case hex content hash. */
-  hash: string;
-}
-
 export interface StatCache {
-  /** When the hashes were taken (before the walk that saw these stats). */
+  /** When the identities were taken (before the walk that saw them). */
   takenNs: bigint;
-  /** Keyed by the raw path as latin1 (a lossless image of the bytes). */
-  entries: Map<string, StatEntry>;
+  /** The snapshot whose records the body holds; null for none (an empty body). */
+  base: string | null;
+  /** Index entries (codec.ts encodeIndex), sorted by path bytes. Patched in place by status. */
+  body: Buffer;
 }
 
-function cachePath(layout: RepoLayout, worktree: string): string {
-  return `${layout.extWorktreeDir(worktree)}/stat.cache`;
+/** A cached hash, keyed by the raw path as latin1 (a lossless image of the bytes). */
+export interface StatEntry {
+  statId: string;
+  hash: string;
 }
 
 export const pathKey = (p: Buffer): string => p.toString('latin1');
 
-/** The cache, or an empty one when it is missing, unreadable or of another version. */
-export async function loadStatCache(layout: RepoLayout, worktree: string): Promise<StatCache> {
-  const empty: StatCache = { takenNs: 0n, entries: new Map() };
-  let buf: Buffer;
-  try {
-    buf = await readFile(cachePath(layout, worktree));
-  } catch {
-    return empty;
-  }
-  if (buf.length < MAGIC.length + 8 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return empty;
-  let off = MAGIC.length;
-  const takenNs = buf.readBigInt64LE(off);
-  off += 8;
-  const entries = new Map<string, StatEntry>();
-  while (off < buf.length) {
-    if (off + 4 > buf.length) return empty;
-    const len = buf.readUInt32LE(off);
-    const end = off + 4 + len + STAT_ID_BYTES + HASH_BYTES;
-    // Truncated or damaged: as if there were none.
-    if (end > buf.length) return empty;
-    const key = buf.toString('latin1', off + 4, off + 4 + len);
-    off += 4 + len;
-    entries.set(key, { statId: buf.toString('latin1', off, off + STAT_ID_BYTES), hash: buf.toString('hex', off + STAT_ID_BYTES, end) });
-    off = end;
-  }
-  return { takenNs, entries };
+const sha256 = (b: Buffer): Buffer => createHash('sha256').update(b).digest();
+
+/** The cache, or undefined when it is missing, unreadable, damaged or of another version. */
+export async function loadStatCache(layout: RepoLayout, worktree: string): Promise<StatCache | undefined> {
+  const buf = await readFile(layout.statCache(worktree)).catch(() => undefined);
+  if (!buf || buf.length < MAGIC.length + 10 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  const takenNs = buf.readBigInt64LE(MAGIC.length);
+  const baseLen = buf.readUInt16LE(MAGIC.length + 8);
+  const baseAt = MAGIC.length + 10;
+  const bodyAt = baseAt + baseLen + DIGEST_BYTES;
+  if (bodyAt > buf.length) return undefined;
+  const body = buf.subarray(bodyAt);
+  if (!sha256(body).equals(buf.subarray(baseAt + baseLen, bodyAt))) return undefined;
+  return { takenNs, base: baseLen === 0 ? null : buf.toString('utf8', baseAt, baseAt + baseLen), body };
 }
 
 export async function saveStatCache(layout: RepoLayout, worktree: string, cache: StatCache): Promise<void> {
-  let size = MAGIC.length + 8;
-  for (const key of cache.entries.keys()) size += 4 + key.length + STAT_ID_BYTES + HASH_BYTES;
-  // One buffer written in place: 100k entries would otherwise be 100k small allocations.
-  const buf = Buffer.allocUnsafe(size);
-  MAGIC.copy(buf, 0);
-  let off = buf.writeBigInt64LE(cache.takenNs, MAGIC.length);
-  for (const [key, e] of cache.entries) {
-    off = buf.writeUInt32LE(key.length, off);
-    off += buf.write(key, off, 'latin1');
-    off += buf.write(e.statId, off, 'latin1');
-    off += buf.write(e.hash, off, 'hex');
-  }
-  await writeFileVisible(cachePath(layout, worktree), buf, 0o644);
+  const base = Buffer.from(cache.base ?? '');
+  const head = Buffer.allocUnsafe(MAGIC.length + 10);
+  MAGIC.copy(head, 0);
+  head.writeBigInt64LE(cache.takenNs, MAGIC.length);
+  head.writeUInt16LE(base.length, MAGIC.length + 8);
+  await writeFileVisible(layout.statCache(worktree), Buffer.concat([head, base, sha256(cache.body), cache.body]), 0o644);
+}
+
+/**
+ * A cache of `base` made of its records (any order; `.READY` entries are never among them),
+ * remembering for a file record the identity `vouch` gives: that of a worktree file known to
+ * hold exactly that record. `takenNs` must precede the walk that saw those identities.
+ */
+export function cacheOfRecords(base: string | null, takenNs: bigint, records: readonly HashRecord[], vouch: (r: HashRecord) => string | undefined = () => undefined): StatCache {
+  const sorted = [...records].sort((a, b) => Buffer.compare(a.path, b.path));
+  const entries = sorted.map((r): IndexEntry => {
+    const statId = r.kind === 'file' ? vouch(r) : undefined;
+    return { kind: r.kind, path: r.path, perm: r.perm, size: r.size, hash: r.hash, ...(statId !== undefined ? { statId } : {}) };
+  });
+  return { takenNs, base, body: encodeIndex(entries) };
+}
+
+/** Remembers (or, with undefined, forgets) the identity of the body's entry at offset `at`. */
+export function rememberStat(cache: StatCache, at: number, statId: string | undefined): void {
+  const off = at + INDEX_STAT_OFFSET;
+  if (statId === undefined) cache.body.fill(0, off, off + STAT_ID_BYTES);
+  else cache.body.write(statId, off, 'latin1');
+}
+
+/** The hashes the cache could vouch for, by path key: its files with a remembered identity. */
+export function cachedHashes(cache: StatCache | undefined): Map<string, StatEntry> {
+  const out = new Map<string, StatEntry>();
+  if (!cache) return out;
+  for (const e of decodeIndex(cache.body)) if (e.statId !== undefined) out.set(pathKey(e.path), { statId: e.statId, hash: e.hash });
+  return out;
+}
+
+/** What snapshots and restores consult: the vouched-for hashes and when they were taken. */
+export interface HashCache {
+  takenNs: bigint;
+  entries: ReadonlyMap<string, StatEntry>;
+}
+
+export async function loadHashCache(layout: RepoLayout, worktree: string): Promise<HashCache> {
+  const cache = await loadStatCache(layout, worktree);
+  return { takenNs: cache?.takenNs ?? 0n, entries: cachedHashes(cache) };
 }
 
 /** The identity string (WalkEntry.statId) of a file's `lstat(…, { bigint: true })`. */
@@ -99,17 +122,15 @@ export function statIdOfStats(st: BigIntStats): string {
   return statIdOf({ dev: st.dev, ino: st.ino, size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, mode: Number(st.mode) });
 }
 
-/** Whether two lstat observations of a file are the same identity. */
-export function sameStat(a: Pick<WalkEntry, 'statId'>, b: Pick<WalkEntry, 'statId'>): boolean {
-  return a.statId === b.statId;
-}
+/** The edge of the racy window: identities of entries modified at or after it are not trusted. */
+export const trustBefore = (takenNs: bigint): bigint => takenNs - RACY_NS;
 
 /** The cached hash of a walked regular file, when its stat is identical and not racy. */
-export function trustedHash(cache: StatCache, e: WalkEntry, key = pathKey(e.path)): string | undefined {
+export function trustedHash(cache: HashCache, e: WalkEntry, key = pathKey(e.path)): string | undefined {
   if (e.kind !== 'file') return undefined;
   const c = cache.entries.get(key);
-  if (!c || !sameStat(c, e)) return undefined;
-  const edge = cache.takenNs - RACY_NS;
+  if (!c || c.statId !== e.statId) return undefined;
+  const edge = trustBefore(cache.takenNs);
   if (e.mtimeNs >= edge || e.ctimeNs >= edge) return undefined;
   return c.hash;
 }
@@ -137,7 +158,7 @@ function* heldStill(before: readonly WalkEntry[], after: readonly WalkEntry[]): 
  * Files of a walk whose hashes the cache vouches for, and whose stat did not change between
  * `before` and `after` (two walks around a clone): their clones hold the cached content.
  */
-export function knownHashes(cache: StatCache, before: readonly WalkEntry[], after: readonly WalkEntry[]): KnownHash[] {
+export function knownHashes(cache: HashCache, before: readonly WalkEntry[], after: readonly WalkEntry[]): KnownHash[] {
   const out: KnownHash[] = [];
   for (const e of heldStill(before, after)) {
     const hash = trustedHash(cache, e);
@@ -146,16 +167,9 @@ export function knownHashes(cache: StatCache, before: readonly WalkEntry[], afte
   return out;
 }
 
-/**
- * The cache after a snapshot (or status): every regular file seen identically in `before`
- * and `after`, with the hash now known for its path. `takenNs` is when `before` was taken.
- */
-export function freshCache(takenNs: bigint, before: readonly WalkEntry[], after: readonly WalkEntry[], hashes: ReadonlyMap<string, string>): StatCache {
-  const entries = new Map<string, StatEntry>();
-  for (const e of heldStill(before, after)) {
-    const key = pathKey(e.path);
-    const hash = hashes.get(key);
-    if (hash !== undefined) entries.set(key, { statId: e.statId, hash });
-  }
-  return { takenNs, entries };
+/** Identities by path key of the files seen identically in `before` and `after`. */
+export function stillStats(before: readonly WalkEntry[], after: readonly WalkEntry[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of heldStill(before, after)) out.set(pathKey(e.path), e.statId);
+  return out;
 }

@@ -4,14 +4,15 @@
  * represent something it must fail clearly, never answer differently.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, stat, utimes } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createFallbackCore } from '../../src/native/fallback/index.js';
 import { loadNativeCore } from '../../src/native/loader.js';
-import type { CoreError, EngineName, NativeCore, WalkEntry } from '../../src/native/types.js';
+import { decodeIndex, encodeIndex } from '../../src/native/codec.js';
+import type { CoreError, EngineName, IndexEntry, NativeCore, ScanDifference, WalkEntry } from '../../src/native/types.js';
 import {
   addFifo,
   buildAwkwardNamesTree,
@@ -201,6 +202,51 @@ describe('errors agree', () => {
         code: 'E_NOT_FOUND',
       });
       expect(await outcome(core.cloneTree(src, src, { engine: 'copy' }))).toMatchObject({ code: 'E_EXISTS' });
+    }
+  });
+});
+
+describe('scanWorktree', () => {
+  /** The index of `dir` as it is: its records, remembering identities of every other file. */
+  async function indexOf(dir: string): Promise<Buffer> {
+    const records = (await native.hashTree(dir, { records: true })).records!;
+    const stats = new Map((await native.walk(dir)).map((e) => [e.path.toString('latin1'), e.statId]));
+    const entries: IndexEntry[] = records
+      .sort((a, b) => Buffer.compare(a.path, b.path))
+      .map((r, i) => {
+        const statId = r.kind === 'file' && i % 2 === 0 ? stats.get(r.path.toString('latin1')) : undefined;
+        return { kind: r.kind, path: r.path, perm: r.perm, size: r.size, hash: r.hash, ...(statId ? { statId } : {}) };
+      });
+    return encodeIndex(entries);
+  }
+  const comparableDiffs = (ds: ScanDifference[]): unknown[] =>
+    ds.map((d) => ({ ...d, entry: d.entry ? comparable([d.entry])[0] : undefined }));
+
+  it.each(Object.entries(TREES))('both sides find the same differences in the %s tree after edits', async (_name, build) => {
+    const dir = await tree(build);
+    const index = await indexOf(dir);
+    // Edits the trees share: a new file, a new directory, and the contract tree's own files.
+    await writeFile(join(dir, 'added.txt'), 'new');
+    await mkdir(join(dir, 'added-dir'));
+    if (existsSync(join(dir, 'a.txt'))) await writeFile(join(dir, 'a.txt'), 'HELLO');
+    if (existsSync(join(dir, 'sub', 'b.txt'))) await rm(join(dir, 'sub', 'b.txt'));
+    if (existsSync(join(dir, 'sub', 'empty'))) await chmod(join(dir, 'sub', 'empty'), 0o700);
+    for (const trust of [0n, 1n << 62n]) {
+      const [n, f] = await Promise.all([outcome(native.scanWorktree(dir, index, trust)), outcome(fallback.scanWorktree(dir, index, trust))]);
+      if ('ok' in n && 'ok' in f) expect(comparableDiffs(f.ok)).toEqual(comparableDiffs(n.ok));
+      else expect(f).toMatchObject({ code: 'E_IO' });
+      expect('ok' in n).toBe(true);
+    }
+  });
+
+  it('both sides refuse a malformed or unsorted index', async () => {
+    const dir = await tree(buildContractVectorTree);
+    const index = await indexOf(dir);
+    const entries = [...decodeIndex(index)].map(({ at: _at, ...e }): IndexEntry => e);
+    for (const bad of [index.subarray(0, index.length - 3), encodeIndex([...entries].reverse())]) {
+      for (const core of [native, fallback]) {
+        await expect(core.scanWorktree(dir, bad, 0n), core.kind).rejects.toMatchObject({ code: 'E_IO' });
+      }
     }
   });
 });

@@ -3,13 +3,14 @@
  * stat-based cache still yields snapshots that describe exactly what was on disk.
  */
 import { execFileSync } from 'node:child_process';
-import { chmod, link, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, link, lstat, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Repository } from '../../src/index.js';
-import { getCore, statIdOf, type WalkEntry } from '../../src/native/index.js';
-import { knownHashes, loadStatCache, RACY_NS, saveStatCache, trustedHash, type StatEntry } from '../../src/statcache/cache.js';
+import { decodeIndex, encodeIndex, getCore, statIdOf, type IndexEntry, type WalkEntry } from '../../src/native/index.js';
+import { cachedHashes, knownHashes, loadStatCache, RACY_NS, saveStatCache, statIdOfStats, trustedHash } from '../../src/statcache/cache.js';
+import { nowNs } from '../../src/encoding/timestamp.js';
 import { freshRepo, tempDir } from '../support/repo.js';
 
 let tmp: string;
@@ -51,12 +52,16 @@ async function settledRepo(): Promise<{ repo: Repository; root: string; first: s
   return { repo, root, first: (await repo.snapshot({ worktree: 'main' })).payload_root_hash };
 }
 
-/** Rewrites the saved stat cache through `edit`. */
-async function tamperCache(repo: Repository, edit: (e: StatEntry) => void): Promise<void> {
-  const cache = await loadStatCache(repo.layout, 'main');
-  for (const e of cache.entries.values()) edit(e);
-  await saveStatCache(repo.layout, 'main', cache);
+/** Rewrites the saved stat cache's file entries through `edit` (and its takenNs when given). */
+async function tamperCache(repo: Repository, edit: (e: IndexEntry) => void, takenNs?: bigint): Promise<void> {
+  const cache = (await loadStatCache(repo.layout, 'main'))!;
+  const entries = [...decodeIndex(cache.body)].map(({ at: _at, ...e }): IndexEntry => e);
+  for (const e of entries) if (e.kind === 'file') edit(e);
+  await saveStatCache(repo.layout, 'main', { ...cache, body: encodeIndex(entries), takenNs: takenNs ?? cache.takenNs });
 }
+
+/** The cached hashes (files whose identity the cache remembers), by path. */
+const cached = async (repo: Repository): Promise<Map<string, { statId: string; hash: string }>> => cachedHashes(await loadStatCache(repo.layout, 'main'));
 
 /** The identity with another device: the same file as another machine would see it. */
 function onOtherDevice(statId: string): string {
@@ -113,7 +118,7 @@ describe('snapshots with a stat cache describe exactly what was on disk', () => 
     oldMtime(f);
     await settle();
     await snapAndCheck(repo, root, 'f', 'aaaa');
-    expect((await loadStatCache(repo.layout, 'main')).entries.size).toBe(1);
+    expect((await cached(repo)).size).toBe(1);
     await writeFile(f, 'bbbb');
     oldMtime(f);
     await snapAndCheck(repo, root, 'f', 'bbbb');
@@ -142,11 +147,21 @@ describe('snapshots with a stat cache describe exactly what was on disk', () => 
     const { repo, root, first } = await settledRepo();
     // Foreign: same paths and times, another device; and a lying hash that must not be used.
     await tamperCache(repo, (e) => {
-      e.statId = onOtherDevice(e.statId);
+      if (e.statId) e.statId = onOtherDevice(e.statId);
       e.hash = 'ff'.repeat(32);
     });
     expect((await repo.snapshot({ worktree: 'main' })).payload_root_hash).toBe(first);
     await writeFile(join(root, '.jvs/ext/worktrees/main/stat.cache'), 'JVSSTAT2\ntruncated');
+    expect((await repo.snapshot({ worktree: 'main' })).payload_root_hash).toBe(first);
+    // A flipped bit in the body (here: in a remembered hash) fails the body's checksum.
+    await tamperCache(repo, () => undefined);
+    const file = join(root, '.jvs/ext/worktrees/main/stat.cache');
+    const bytes = await readFile(file);
+    const hashAt = bytes.length - 1 - 4 - 44 - 32; // the last (only) entry is `f`: path, length, identity, hash
+    bytes[hashAt] = bytes[hashAt]! ^ 1;
+    await writeFile(file, bytes);
+    expect(await loadStatCache(repo.layout, 'main')).toBeUndefined();
+    expect((await repo.status('main')).clean).toBe(true);
     expect((await repo.snapshot({ worktree: 'main' })).payload_root_hash).toBe(first);
     await rm(join(root, '.jvs/ext/worktrees/main/stat.cache'));
     expect((await repo.snapshot({ worktree: 'main' })).payload_root_hash).toBe(first);
@@ -178,11 +193,40 @@ describe('status with a stat cache', () => {
     await writeFile(f, 'bbbb');
     oldMtime(f);
     expect((await repo.status('main')).modified.map((c) => c.path.toString())).toEqual(['f']);
-    // White-box: a lying hash for the unchanged, settled file g is believed — the cache is used.
-    const cache = await loadStatCache(repo.layout, 'main');
-    cache.entries.get('g')!.hash = 'ff'.repeat(32);
-    await saveStatCache(repo.layout, 'main', cache);
+    // White-box: g is rewritten behind the cache's back, and the cache told that g's new stat
+    // holds its old record. Status believes it (g is not read), so it misses that change.
+    const g = join(root, 'main', 'g');
+    await writeFile(g, 'GGGG');
+    const now = statIdOfStats(await lstat(g, { bigint: true }));
+    await tamperCache(
+      repo,
+      (e) => {
+        if (e.path.toString() === 'g') e.statId = now;
+      },
+      nowNs() + 10n * RACY_NS,
+    );
+    expect((await repo.status('main')).modified.map((c) => c.path.toString())).toEqual(['f']);
+    // Without the cache the truth comes back.
+    await rm(join(root, '.jvs/ext/worktrees/main/stat.cache'));
     expect((await repo.status('main')).modified.map((c) => c.path.toString())).toEqual(['f', 'g']);
+  });
+
+  it('reads a modified file again only while its stat keeps changing, and saves nothing for it', async () => {
+    const { repo, root } = await freshRepo(tmp, `r${n++}`);
+    const f = join(root, 'main', 'f');
+    await writeFile(f, 'aaaa');
+    oldMtime(f);
+    await settle();
+    await repo.snapshot({ worktree: 'main' });
+    await writeFile(f, 'bbbb');
+    oldMtime(f);
+    expect((await repo.status('main')).modified.map((c) => c.path.toString())).toEqual(['f']);
+    const file = join(root, '.jvs/ext/worktrees/main/stat.cache');
+    const saved = await stat(file, { bigint: true });
+    expect((await repo.status('main')).modified.map((c) => c.path.toString())).toEqual(['f']);
+    // A modified file teaches the cache nothing: it is not rewritten by a second status.
+    expect((await stat(file, { bigint: true })).mtimeNs).toBe(saved.mtimeNs);
+    expect((await cached(repo)).has('f')).toBe(false);
   });
 
   it('refreshes the cache with what it read', async () => {
@@ -192,7 +236,7 @@ describe('status with a stat cache', () => {
     await repo.snapshot({ worktree: 'main' });
     await rm(join(root, '.jvs/ext/worktrees/main/stat.cache'));
     await repo.status('main');
-    expect([...(await loadStatCache(repo.layout, 'main')).entries.keys()]).toEqual(['f']);
+    expect([...(await cached(repo)).keys()]).toEqual(['f']);
   });
 });
 
@@ -252,10 +296,10 @@ describe('restore with a stat cache', () => {
     expect(await readFile(join(main, 'f'), 'utf8')).toBe('aaaa');
     expect(await readFile(join(main, 'g'), 'utf8')).toBe('gggg');
     // Both were replaced: their new stat is racily clean, so the cache holds neither.
-    expect((await loadStatCache(repo.layout, 'main')).entries.size).toBe(0);
+    expect((await cached(repo)).size).toBe(0);
     await settle();
     expect((await repo.status('main')).clean).toBe(true);
-    expect([...(await loadStatCache(repo.layout, 'main')).entries.keys()].sort()).toEqual(['f', 'g']);
+    expect([...(await cached(repo)).keys()].sort()).toEqual(['f', 'g']);
     await settle();
     await repo.restore({ worktree: 'main', ref: b });
     expect(await readFile(join(main, 'f'), 'utf8')).toBe('bbbb');
@@ -267,11 +311,11 @@ describe('restore with a stat cache', () => {
     // content, so restore must not touch it — proof that it was not read.
     const { repo, root, a } = await twoSnapshots();
     await repo.status('main');
-    const cache = await loadStatCache(repo.layout, 'main');
-    expect(cache.entries.has('g')).toBe(true);
+    expect((await cached(repo)).has('g')).toBe(true);
     const aHash = (await getCore().hashTree(join(root, '.jvs/snapshots', a), { records: true })).records!.find((r) => r.path.toString() === 'g')!.hash;
-    cache.entries.get('g')!.hash = aHash;
-    await saveStatCache(repo.layout, 'main', cache);
+    await tamperCache(repo, (e) => {
+      if (e.path.toString() === 'g') e.hash = aHash;
+    });
     await repo.restore({ worktree: 'main', ref: a });
     expect(await readFile(join(root, 'main', 'f'), 'utf8')).toBe('aaaa');
     expect(await readFile(join(root, 'main', 'g'), 'utf8')).toBe('hhhh');

@@ -6,9 +6,14 @@
 //! Hash record: kind u8, perm u32, size u64, hash [32], path_len u32, path bytes, target_len u32
 //! (u32::MAX = no target), target bytes.
 //! Known hashes (input): path_len u32, path bytes, size u64, hash [32].
+//! Index entry (input, sorted by path bytes): kind u8 (dir 0, file 1, symlink 2), perm u32,
+//! size u64, hash [32], stat identity [44] (all zero = none remembered), path_len u32, path.
+//! Scan difference: flags u8 (1 index entry, 2 walked entry, 4 hash, 8 same, 16 stable), then
+//! the index entry's byte offset u64 (flag 1), hash [32] (flag 4), walk entry (flag 2).
 //! Kind codes: dir 0, file 1, symlink 2, fifo 3, socket 4, chardev 5, blockdev 6.
 
 use jvs_core::hash::{Known, Record, RecordKind};
+use jvs_core::scan::{Difference, IndexEntry, STAT_ID_BYTES};
 use jvs_core::walk::{Entry, Kind};
 
 fn kind_code(k: Kind) -> u8 {
@@ -35,19 +40,23 @@ fn put_target(out: &mut Vec<u8>, target: Option<&[u8]>) {
     }
 }
 
+fn put_entry(out: &mut Vec<u8>, e: &Entry) {
+    out.push(kind_code(e.kind));
+    out.extend_from_slice(&e.mode.to_le_bytes());
+    out.extend_from_slice(&e.size.to_le_bytes());
+    out.extend_from_slice(&e.mtime_ns.to_le_bytes());
+    out.extend_from_slice(&e.ctime_ns.to_le_bytes());
+    out.extend_from_slice(&e.dev.to_le_bytes());
+    out.extend_from_slice(&e.ino.to_le_bytes());
+    out.extend_from_slice(&e.nlink.to_le_bytes());
+    put_bytes(out, &e.path);
+    put_target(out, e.target.as_deref());
+}
+
 pub fn encode_entries(entries: &[Entry]) -> Vec<u8> {
     let mut out = Vec::with_capacity(entries.iter().map(|e| 61 + e.path.len()).sum());
     for e in entries {
-        out.push(kind_code(e.kind));
-        out.extend_from_slice(&e.mode.to_le_bytes());
-        out.extend_from_slice(&e.size.to_le_bytes());
-        out.extend_from_slice(&e.mtime_ns.to_le_bytes());
-        out.extend_from_slice(&e.ctime_ns.to_le_bytes());
-        out.extend_from_slice(&e.dev.to_le_bytes());
-        out.extend_from_slice(&e.ino.to_le_bytes());
-        out.extend_from_slice(&e.nlink.to_le_bytes());
-        put_bytes(&mut out, &e.path);
-        put_target(&mut out, e.target.as_deref());
+        put_entry(&mut out, e);
     }
     out
 }
@@ -82,4 +91,60 @@ pub fn decode_known(buf: &[u8]) -> Known {
         off = h + 32;
     }
     known
+}
+
+/// Decodes an index. It is the caller's checked file, written sorted: a malformed or unsorted
+/// buffer is refused (a merge against it would report wrong differences), never half-used.
+pub fn decode_index(buf: &[u8]) -> Option<Vec<IndexEntry<'_>>> {
+    const FIXED: usize = 1 + 4 + 8 + 32 + STAT_ID_BYTES + 4;
+    let mut out: Vec<IndexEntry> = Vec::new();
+    let mut off = 0usize;
+    while off < buf.len() {
+        let fixed = buf.get(off..off + FIXED)?;
+        let kind = match fixed[0] {
+            0 => RecordKind::Dir,
+            1 => RecordKind::File,
+            2 => RecordKind::Symlink,
+            _ => return None,
+        };
+        let stat: [u8; STAT_ID_BYTES] = fixed[45..45 + STAT_ID_BYTES].try_into().unwrap();
+        let len = u32::from_le_bytes(fixed[FIXED - 4..].try_into().unwrap()) as usize;
+        let path = buf.get(off + FIXED..off + FIXED + len)?;
+        if out.last().is_some_and(|prev| prev.path >= path) {
+            return None;
+        }
+        out.push(IndexEntry {
+            at: off,
+            kind,
+            path,
+            perm: u32::from_le_bytes(fixed[1..5].try_into().unwrap()),
+            size: u64::from_le_bytes(fixed[5..13].try_into().unwrap()),
+            hash: fixed[13..45].try_into().unwrap(),
+            stat: (stat != [0; STAT_ID_BYTES]).then_some(stat),
+        });
+        off += FIXED + len;
+    }
+    Some(out)
+}
+
+pub fn encode_differences(ds: &[Difference]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for d in ds {
+        let flags = u8::from(d.at.is_some())
+            | u8::from(d.entry.is_some()) << 1
+            | u8::from(d.hash.is_some()) << 2
+            | u8::from(d.same) << 3
+            | u8::from(d.stable) << 4;
+        out.push(flags);
+        if let Some(at) = d.at {
+            out.extend_from_slice(&(at as u64).to_le_bytes());
+        }
+        if let Some(h) = &d.hash {
+            out.extend_from_slice(h);
+        }
+        if let Some(e) = &d.entry {
+            put_entry(&mut out, e);
+        }
+    }
+    out
 }

@@ -141,6 +141,26 @@ pub fn hash_paths<'env>(
     })
 }
 
+/// Walks `root` and compares it with `index` (packed, src/codec.rs), trusting remembered stat
+/// identities of files modified before `trust_before` (ns); resolves to the packed differences.
+#[napi(ts_return_type = "Promise<Buffer | CoreFailure>")]
+pub fn scan_worktree<'env>(
+    env: &'env Env,
+    root: String,
+    index: Buffer,
+    trust_before: BigInt,
+    token: &CancelToken,
+    on_progress: Option<ProgressFn>,
+) -> Result<Object<'env>> {
+    let root = PathBuf::from(root);
+    let index = index.to_vec();
+    let (trust_before, _) = trust_before.get_i64();
+    spawn_op(env, token.ctx.clone(), on_progress, move |ctx| {
+        let entries = codec::decode_index(&index).ok_or_else(|| jvs_core::Error::new(jvs_core::Code::Io, "malformed worktree index"))?;
+        jvs_core::scan::scan(&root, &entries, trust_before, ctx).map(|ds| Buffer::from(codec::encode_differences(&ds)))
+    })
+}
+
 /// Clones `src` into `dst` (which must not exist) with `engine` (`reflink|copy|juicefs`);
 /// `link_paths` are hard-linked from `link_root` when that copy matches (a parent snapshot).
 #[napi(ts_return_type = "Promise<CloneOutput | CoreFailure>")]

@@ -8,6 +8,7 @@ import type { NativeCore } from '../types.js';
 import { cloneTree, materializeEntries } from './clone.js';
 import { hashPaths, hashTree } from './hash.js';
 import { probe } from './probe.js';
+import { scanWorktree } from './scan.js';
 import { createSubvolume, deleteSubvolume, isSubvolume, setSubvolumeReadonly, snapshotSubvolume } from './subvolume.js';
 import { syncTree } from './sync.js';
 import { walkTree } from './walk.js';
@@ -20,6 +21,7 @@ export function createFallbackCore(): NativeCore {
     walk: (root, opts) => walkTree(root, { onProgress: opts?.onProgress, signal: opts?.signal }),
     hashTree,
     hashPaths,
+    scanWorktree,
     cloneTree,
     materializeEntries,
     probe,

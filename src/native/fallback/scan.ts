@@ -1,0 +1,83 @@
+/* The worktree scan against an index: the twin of jvs-core's scan.rs (same rules, same order). */
+import { createHash } from 'node:crypto';
+import { lstat } from 'node:fs/promises';
+
+import { decodeIndex, statIdOf } from '../codec.js';
+import type { CommonOptions, IndexEntry, ScanDifference, WalkEntry } from '../types.js';
+import { JvsCoreError } from './errors.js';
+import { hashPaths } from './hash.js';
+import { TreePaths, baseName, walkTree } from './walk.js';
+
+const READY = Buffer.from('.READY');
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+function trusted(w: WalkEntry, x: IndexEntry, trustBeforeNs: bigint): boolean {
+  return w.kind === 'file' && x.kind === 'file' && x.statId === w.statId && w.mtimeNs < trustBeforeNs && w.ctimeNs < trustBeforeNs;
+}
+
+/** The index's entries; malformed or unsorted → E_IO, as the native decoder refuses it. */
+function readIndex(index: Buffer): Array<IndexEntry & { at: number }> {
+  let xs: Array<IndexEntry & { at: number }>;
+  try {
+    xs = [...decodeIndex(index)];
+  } catch {
+    throw new JvsCoreError('E_IO', 'malformed worktree index');
+  }
+  for (let i = 1; i < xs.length; i++) {
+    if (Buffer.compare(xs[i - 1]!.path, xs[i]!.path) >= 0) throw new JvsCoreError('E_IO', 'malformed worktree index');
+  }
+  return xs;
+}
+
+export async function scanWorktree(root: string, index: Buffer, trustBeforeNs: bigint, opts: CommonOptions = {}): Promise<ScanDifference[]> {
+  const walked = await walkTree(root, { onProgress: opts.onProgress, signal: opts.signal });
+  const xs = readIndex(index);
+  const out: ScanDifference[] = [];
+  const toRead: Array<{ d: ScanDifference; x: IndexEntry }> = [];
+  const blank = (at: number | undefined, entry: WalkEntry | undefined): ScanDifference => ({
+    ...(at !== undefined ? { at } : {}),
+    ...(entry ? { entry } : {}),
+    same: false,
+    stable: false,
+  });
+  let j = 0;
+  for (const w of walked) {
+    if (baseName(w.path).equals(READY)) continue;
+    while (j < xs.length && Buffer.compare(xs[j]!.path, w.path) < 0) out.push(blank(xs[j++]!.at, undefined));
+    const x = xs[j];
+    const perm = w.mode & 0o777;
+    if (!x || !x.path.equals(w.path)) {
+      out.push({ ...blank(undefined, w), ...(w.target ? { hash: sha256(w.target) } : {}) });
+      continue;
+    }
+    j++;
+    if (trusted(w, x, trustBeforeNs)) continue;
+    if (w.kind === 'dir' && x.kind === 'dir' && perm === x.perm) continue;
+    if (w.kind === 'symlink') {
+      const hash = sha256(w.target ?? Buffer.alloc(0));
+      if (!(x.kind === 'symlink' && hash === x.hash && perm === x.perm)) out.push({ ...blank(x.at, w), hash });
+    } else if (w.kind === 'file' && x.kind === 'file' && w.size === x.size) {
+      const d = blank(x.at, w);
+      toRead.push({ d, x });
+      out.push(d);
+    } else out.push(blank(x.at, w));
+  }
+  for (; j < xs.length; j++) out.push(blank(xs[j]!.at, undefined));
+
+  const records = await hashPaths(root, toRead.map((t) => t.d.entry!.path), opts);
+  const paths = new TreePaths(root);
+  await Promise.all(
+    toRead.map(async ({ d, x }, i) => {
+      const r = records[i]!;
+      const w = d.entry!;
+      d.hash = r.hash;
+      d.same = r.hash === x.hash && r.size === x.size && (w.mode & 0o777) === x.perm;
+      if (!d.same) return;
+      // The identity may be remembered only if nothing touched the file while it was read.
+      const now = await lstat(paths.abs(w.path), { bigint: true }).catch(() => undefined);
+      d.stable = now !== undefined && statIdOf({ ...now, size: Number(now.size), mode: Number(now.mode) }) === w.statId;
+    }),
+  );
+  return out;
+}
