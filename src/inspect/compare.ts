@@ -5,28 +5,14 @@
  * of its target) differs, or file ↔ symlink. Permission-only changes are not reported.
  */
 import { getCore, type HashRecord } from '../native/index.js';
-import type { ChangeLists, Leaf } from '../manifest/tree-diff.js';
+import { underReady, type ChangeLists, type Leaf } from '../manifest/tree-diff.js';
+
+export { underReady };
 
 /** A file or symlink as diff and status compare it; a worktree file's hash is missing until needed. */
 export type Side = Omit<Leaf, 'hash'> & { hash?: string };
 
 export type Changes = ChangeLists<Side>;
-
-const READY = Buffer.from('.READY');
-
-/** Whether any component of the path is `.READY`. */
-export function underReady(path: Buffer): boolean {
-  // Most paths hold no `.READY` at all: one native search settles them.
-  if (path.indexOf(READY) < 0) return false;
-  let start = 0;
-  for (;;) {
-    const end = path.indexOf(0x2f, start);
-    const part = path.subarray(start, end < 0 ? path.length : end);
-    if (part.equals(READY)) return true;
-    if (end < 0) return false;
-    start = end + 1;
-  }
-}
 
 /** Files and symlinks of a snapshot's records, keyed by raw path. */
 export function sidesOfRecords(records: readonly HashRecord[]): Map<string, Side> {

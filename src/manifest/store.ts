@@ -103,7 +103,7 @@ const SLASH = Buffer.from('/');
 const READY = Buffer.from('.READY');
 
 /** The record of a tree entry at `path` (none for a `.READY` directory: §4 skips its own). */
-function recordOf(e: TreeEntry, path: Buffer): HashRecord | undefined {
+export function recordOf(e: TreeEntry, path: Buffer): HashRecord | undefined {
   if (e.kind === 'unrecorded-dir') return undefined;
   if (e.kind === 'dir') return { kind: 'dir', path, perm: e.perm, size: 0, hash: sha256(e.name).toString('hex') };
   const rec: HashRecord = { kind: e.kind, path, perm: e.perm, size: e.size, hash: e.hash.toString('hex') };

@@ -45,17 +45,6 @@ function leafOf(e: TreeEntry, path: Buffer): Leaf {
   return { kind: e.kind as Leaf['kind'], path, size: e.size, hash: e.hash.toString('hex'), perm: e.perm };
 }
 
-/** Every file and symlink at or below entry `e` (whole subtrees that exist on one side only). */
-async function leaves(read: ObjectReader, e: TreeEntry, path: Buffer, out: Leaf[]): Promise<void> {
-  if (!isDir(e)) {
-    out.push(leafOf(e, path));
-    return;
-  }
-  for (const c of await read.entries(e.hash.toString('hex'))) {
-    if (!c.name.equals(READY)) await leaves(read, c, childPath(path, c.name), out);
-  }
-}
-
 const CHUNK = 4096;
 
 /** How many leading bytes `a` and `b` share (native compares a chunk at a time). */
@@ -119,11 +108,29 @@ class EntryCursor {
   }
 }
 
-/** The changes from tree `fromRoot` to tree `toRoot` (object ids); throws on a damaged object. */
-export async function diffTrees(read: ObjectReader, fromRoot: string, toRoot: string): Promise<TreeChanges> {
-  const removed: Leaf[] = [];
-  const added: Leaf[] = [];
-  const modified: TreeChanges['modified'] = [];
+/** A path whose entry differs between two trees (directories included): absent sides are undefined. */
+export interface EntryChange {
+  path: Buffer;
+  from?: TreeEntry;
+  to?: TreeEntry;
+}
+
+/** Whether two entries of the same path are the same record (a directory's hash is its object id). */
+const sameEntry = (x: TreeEntry, y: TreeEntry): boolean => x.kind === y.kind && x.perm === y.perm && x.size === y.size && x.hash.equals(y.hash);
+
+/**
+ * Every path whose entry differs from tree `fromRoot` to tree `toRoot` (object ids): kind,
+ * permission bits, size or hash — a directory whose subtree changed but whose own entry did
+ * not is descended into, not listed. A subtree on one side only is listed entry by entry.
+ * Sorted by path bytes; throws on a damaged object. This is what a restore must change.
+ */
+export async function diffEntries(read: ObjectReader, fromRoot: string, toRoot: string): Promise<EntryChange[]> {
+  const out: EntryChange[] = [];
+  /** `e` and everything below it, on one side. */
+  const subtree = async (e: TreeEntry, path: Buffer, side: 'from' | 'to'): Promise<void> => {
+    out.push({ path, [side]: e });
+    if (isDir(e)) for (const c of await read.entries(e.hash.toString('hex'))) await subtree(c, childPath(path, c.name), side);
+  };
 
   const compare = async (from: string, to: string, prefix: Buffer): Promise<void> => {
     if (from === to) return;
@@ -141,26 +148,52 @@ export async function diffTrees(read: ObjectReader, fromRoot: string, toRoot: st
       const order = xe === undefined ? 1 : ye === undefined ? -1 : Buffer.compare(xe.name, ye.name);
       if (order <= 0) x.advance();
       if (order >= 0) y.advance();
-      const name = (order <= 0 ? xe : ye)!.name;
-      if (name.equals(READY)) continue;
-      const path = childPath(prefix, name);
-      if (order < 0) await leaves(read, xe!, path, removed);
-      else if (order > 0) await leaves(read, ye!, path, added);
-      else if (isDir(xe!) && isDir(ye!)) await compare(xe!.hash.toString('hex'), ye!.hash.toString('hex'), path);
-      else if (!isDir(xe!) && !isDir(ye!)) {
-        // Size too, as compareSides has it: a symlink's lstat size is not in its hash.
-        if (xe!.kind !== ye!.kind || xe!.size !== ye!.size || !xe!.hash.equals(ye!.hash)) modified.push({ from: leafOf(xe!, path), to: leafOf(ye!, path) });
-      } else {
-        await leaves(read, xe!, path, removed);
-        await leaves(read, ye!, path, added);
-      }
+      const path = childPath(prefix, (order <= 0 ? xe : ye)!.name);
+      if (order < 0) await subtree(xe!, path, 'from');
+      else if (order > 0) await subtree(ye!, path, 'to');
+      else if (isDir(xe!) && isDir(ye!)) {
+        if (xe!.kind !== ye!.kind || xe!.perm !== ye!.perm) out.push({ path, from: xe!, to: ye! });
+        await compare(xe!.hash.toString('hex'), ye!.hash.toString('hex'), path);
+      } else if (isDir(xe!) || isDir(ye!)) {
+        out.push({ path, from: xe!, to: ye! });
+        const dir = isDir(xe!) ? xe! : ye!;
+        const side = isDir(xe!) ? 'from' : 'to';
+        for (const c of await read.entries(dir.hash.toString('hex'))) await subtree(c, childPath(path, c.name), side);
+      } else if (!sameEntry(xe!, ye!)) out.push({ path, from: xe!, to: ye! });
     }
   };
   await compare(fromRoot, toRoot, Buffer.alloc(0));
+  return out.sort((l, r) => Buffer.compare(l.path, r.path));
+}
 
-  return {
-    added: added.sort((l, r) => Buffer.compare(l.path, r.path)).map((to) => ({ to })),
-    removed: removed.sort((l, r) => Buffer.compare(l.path, r.path)).map((from) => ({ from })),
-    modified: modified.sort((l, r) => Buffer.compare(l.to.path, r.to.path)),
-  };
+/** Whether any component of the path is `.READY` (diff and status skip all of it). */
+export function underReady(path: Buffer): boolean {
+  // Most paths hold no `.READY` at all: one native search settles them.
+  if (path.indexOf(READY) < 0) return false;
+  let start = 0;
+  for (;;) {
+    const end = path.indexOf(0x2f, start);
+    const part = path.subarray(start, end < 0 ? path.length : end);
+    if (part.equals(READY)) return true;
+    if (end < 0) return false;
+    start = end + 1;
+  }
+}
+
+/** The changes from tree `fromRoot` to tree `toRoot` (object ids) as diff reports them; throws on a damaged object. */
+export async function diffTrees(read: ObjectReader, fromRoot: string, toRoot: string): Promise<TreeChanges> {
+  const removed: TreeChanges['removed'] = [];
+  const added: TreeChanges['added'] = [];
+  const modified: TreeChanges['modified'] = [];
+  for (const c of await diffEntries(read, fromRoot, toRoot)) {
+    if (underReady(c.path)) continue;
+    const f = c.from && !isDir(c.from) ? leafOf(c.from, c.path) : undefined;
+    const t = c.to && !isDir(c.to) ? leafOf(c.to, c.path) : undefined;
+    // Size too, as compareSides has it: a symlink's lstat size is not in its hash.
+    if (f && t) {
+      if (f.kind !== t.kind || f.size !== t.size || f.hash !== t.hash) modified.push({ from: f, to: t });
+    } else if (f) removed.push({ from: f });
+    else if (t) added.push({ to: t });
+  }
+  return { added, removed, modified };
 }

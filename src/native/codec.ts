@@ -158,6 +158,39 @@ export function indexEntryAt(buf: Buffer, at: number): { entry: IndexEntry; next
   return { entry, next: at + r.offset };
 }
 
+/**
+ * The index with `edits` applied: each edit's path gets its entry (inserted, or replacing the
+ * one there) or, without one, loses it. Edits are sorted by path bytes, each path once. The
+ * entries between edits are copied as bytes, not decoded: a patch costs what changed plus one
+ * scan of the paths.
+ */
+export function patchIndex(body: Buffer, edits: ReadonlyArray<{ path: Buffer; entry?: IndexEntry }>): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  let copied = 0;
+  for (const edit of edits) {
+    let order = 1;
+    while (at < body.length) {
+      const start = at + INDEX_FIXED;
+      const end = start + body.readUInt32LE(start - 4);
+      order = body.compare(edit.path, 0, edit.path.length, start, end);
+      if (order >= 0) {
+        parts.push(body.subarray(copied, at));
+        copied = order === 0 ? end : at;
+        break;
+      }
+      at = end;
+    }
+    if (at >= body.length) {
+      parts.push(body.subarray(copied, at));
+      copied = at;
+    } else if (order === 0) at = copied;
+    if (edit.entry) parts.push(encodeIndex([edit.entry]));
+  }
+  parts.push(body.subarray(copied));
+  return Buffer.concat(parts);
+}
+
 /** Every entry of an index with its offset, in order. */
 export function* decodeIndex(buf: Buffer): Generator<IndexEntry & { at: number }> {
   for (let at = 0; at < buf.length; ) {

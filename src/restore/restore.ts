@@ -24,8 +24,9 @@ import { loadWorktree, saveSafetySnapshot } from '../snapshot/snapshot.js';
 import { snapshotRecords } from '../snapshot/records.js';
 import { applyPlan, stagingPath } from './apply.js';
 import { readJournal, removeJournal, writeJournal } from './journal.js';
-import { inScope, planRestore, untouchedHashes, type RestorePlan } from './plan.js';
-import { cacheOfRecords, loadHashCache, pathKey, saveStatCache } from '../statcache/cache.js';
+import { inScope, planRestore, untouchedHashes, type Action, type RestorePlan } from './plan.js';
+import { planDelta, type DeltaPlan } from './delta.js';
+import { cacheOfRecords, loadHashCache, loadStatCache, pathKey, saveStatCache, trustBefore, type StatCache } from '../statcache/cache.js';
 import { recordsAt } from '../manifest/store.js';
 
 export interface RestoreOptions {
@@ -106,7 +107,7 @@ async function hasUnsavedChanges(repo: Repository, payload: string, cfg: Worktre
  * remembered. No second walk is needed: `takenNs` precedes the plan's walk, so a file changed
  * after it either has another stat now or is racily clean.
  */
-async function refreshStatCache(repo: Repository, worktree: string, target: string, records: readonly HashRecord[], plan: RestorePlan, takenNs: bigint): Promise<void> {
+function cacheAfterPlan(target: string, records: readonly HashRecord[], plan: RestorePlan, takenNs: bigint): StatCache {
   const untouched = untouchedHashes(plan);
   const stats = new Map<string, string>();
   for (const e of plan.walked) if (e.kind === 'file') stats.set(pathKey(e.path), e.statId);
@@ -114,7 +115,55 @@ async function refreshStatCache(repo: Repository, worktree: string, target: stri
     const k = pathKey(r.path);
     return untouched.get(k) === r.hash ? stats.get(k) : undefined;
   };
-  await saveStatCache(repo.layout, worktree, cacheOfRecords(target, takenNs, records, vouch));
+  return cacheOfRecords(target, takenNs, records, vouch);
+}
+
+/** A restore, planned: what to do, whether it loses work, and the stat cache afterwards. */
+interface Planned {
+  actions: Action[];
+  unsaved(): Promise<boolean>;
+  cacheAfter(): StatCache;
+}
+
+/**
+ * Work a fresh restore did before the restore proper: a plan made from the stat cache and the
+ * manifest trees (delta.ts), or the worktree's walk (running on its own threads while the
+ * target's records were loaded) and the target's records.
+ */
+type Ahead = { takenNs: bigint; delta: DeltaPlan } | { takenNs: bigint; walking: Promise<WalkEntry[]>; records: HashRecord[] };
+
+/** The plan from the whole walk and the target's whole records (plan.ts). */
+async function planFull(repo: Repository, worktree: string, d: Descriptor, paths: string[] | undefined, cfg: WorktreeConfig, ahead?: Ahead): Promise<Planned> {
+  const payload = repo.layout.payload(worktree);
+  // takenNs precedes the walk: the reference point of the refreshed cache's racy rule.
+  const takenNs = ahead?.takenNs ?? nowNs();
+  const walking = ahead && 'walking' in ahead ? ahead.walking : walkAhead(payload);
+  const records = ahead && 'records' in ahead ? ahead.records : await snapshotRecords(repo, d);
+  // A full restore of a partial snapshot is scoped to the snapshot's own paths (§5.3 prop. 3);
+  // the path `.` is the whole worktree (but, being a path restore, leaves the head alone).
+  const scope = paths?.includes('.') ? undefined : (paths ?? d.partial_paths);
+  const scopeBufs = scope?.map((p) => Buffer.from(p));
+  const plan = await planRestore(payload, records, scopeBufs, await loadHashCache(repo.layout, worktree), walking);
+  return {
+    actions: plan.actions,
+    unsaved: () => hasUnsavedChanges(repo, payload, cfg, plan),
+    cacheAfter: () => cacheAfterPlan(d.snapshot_id, records, plan, takenNs),
+  };
+}
+
+/**
+ * A whole restore planned from what changed, when the stat cache describes the head and both
+ * manifests are at hand; undefined otherwise.
+ */
+async function planFromCache(repo: Repository, worktree: string, cfg: WorktreeConfig, target: Descriptor): Promise<Ahead | undefined> {
+  const cache = await loadStatCache(repo.layout, worktree);
+  const head = cfg.head_snapshot_id ? await tryDescriptor(repo.layout, cfg.head_snapshot_id) : undefined;
+  if (!cache || !head || cache.base !== head.snapshot_id || target.partial_paths) return undefined;
+  // Before the scan: the reference point of the racy rule for what it remembers.
+  const takenNs = nowNs();
+  const diffs = await getCore().scanWorktree(repo.layout.payload(worktree), cache.body, trustBefore(cache.takenNs));
+  const delta = await planDelta(repo.layout, repo.layout.payload(worktree), cache, diffs, head, target);
+  return delta ? { takenNs, delta } : undefined;
 }
 
 async function removeStaging(payload: string): Promise<void> {
@@ -123,16 +172,6 @@ async function removeStaging(payload: string): Promise<void> {
   for (const name of await readdir(parent).catch(() => [] as string[])) {
     if (name.startsWith(prefix)) await rm(`${parent}/${name}`, { recursive: true, force: true });
   }
-}
-
-/**
- * Work a fresh restore started before the restore proper: the worktree's walk (running on its
- * own threads while the target's records were loaded) and the target's records.
- */
-interface Ahead {
-  takenNs: bigint;
-  walking: Promise<WalkEntry[]>;
-  records: HashRecord[];
 }
 
 /** The restore itself, once resolved: shared by a fresh restore and the resumption of one. */
@@ -147,18 +186,13 @@ async function carryOut(
 ): Promise<{ safetyId?: string; degraded?: Degradation; cfg: WorktreeConfig; decompressed: number }> {
   const cfg = await loadWorktree(repo, worktree);
   const payload = repo.layout.payload(worktree);
-  // takenNs precedes the walk: the reference point of the refreshed cache's racy rule.
-  const takenNs = ahead?.takenNs ?? nowNs();
-  const walking = ahead?.walking ?? walkAhead(payload);
-  const records = ahead?.records ?? (await snapshotRecords(repo, d));
-  // A full restore of a partial snapshot is scoped to the snapshot's own paths (§5.3 prop. 3);
-  // the path `.` is the whole worktree (but, being a path restore, leaves the head alone).
-  const scope = paths?.includes('.') ? undefined : (paths ?? d.partial_paths);
-  const scopeBufs = scope?.map((p) => Buffer.from(p));
-  const plan = await planRestore(payload, records, scopeBufs, await loadHashCache(repo.layout, worktree), walking);
+  const planned: Planned =
+    ahead && 'delta' in ahead
+      ? { actions: ahead.delta.actions, unsaved: async () => ahead.delta.unsaved, cacheAfter: () => ahead.delta.cacheAfter(ahead.takenNs) }
+      : await planFull(repo, worktree, d, paths, cfg, ahead);
 
   let safetyId = safety.id;
-  if (safety.take && (await hasUnsavedChanges(repo, payload, cfg, plan))) {
+  if (safety.take && (await planned.unsaved())) {
     try {
       safetyId = (await saveSafetySnapshot(repo, worktree, `safety: before restore to ${d.snapshot_id}`)).snapshot_id;
     } catch (e) {
@@ -182,7 +216,7 @@ async function carryOut(
   // [compress hook] Content of a compressed snapshot comes from its logical tree (§3.9, §5.3 prop. 8).
   const logical = d.compression ? await openCompressed(repo.layout, d) : undefined;
   if (logical?.layout === 'v8.2' && !(await logical.exact())) repo.warn(inexactWarning(d));
-  const applied = await applyPlan(plan.actions, {
+  const applied = await applyPlan(planned.actions, {
     payload,
     snapshotDir: repo.layout.snapshotDir(d.snapshot_id),
     engine,
@@ -200,7 +234,7 @@ async function carryOut(
   crashPoint('restore:head');
   // Only speed depends on the cache: failing to save it fails nothing. A path restore leaves
   // the head, and with it the cache's base: the entries it replaced now have other stats.
-  if (!paths) await refreshStatCache(repo, worktree, d.snapshot_id, records, plan, takenNs).catch(() => undefined);
+  if (!paths) await saveStatCache(repo.layout, worktree, planned.cacheAfter()).catch(() => undefined);
   await removeJournal(journalPath);
   await removeStaging(payload);
   // §6.2: a restore that did not get the requested mechanism says so.
@@ -228,6 +262,29 @@ export async function resumeRestore(repo: Repository, worktree: string): Promise
   return d.snapshot_id;
 }
 
+/**
+ * What a fresh restore prepares before the restore proper. A whole restore is planned from
+ * what changed when it can be (planFromCache). Otherwise the worktree's walk starts at once
+ * and the target's records are loaded meanwhile; a path restore checks its paths against them.
+ */
+async function prepare(repo: Repository, worktree: string, d: Descriptor, paths: string[] | undefined, given: string[] | undefined): Promise<Ahead> {
+  const payload = repo.layout.payload(worktree);
+  if (!paths) {
+    const fromCache = await planFromCache(repo, worktree, await loadWorktree(repo, worktree), d);
+    if (fromCache) return fromCache;
+  }
+  const takenNs = nowNs();
+  const walking = walkAhead(payload);
+  const records = await snapshotRecords(repo, d);
+  for (const [i, p] of (paths ?? []).entries()) {
+    const b = [Buffer.from(p)];
+    if (p !== '.' && !records.some((r) => inScope(r.path, b)) && !(await pathExists(`${payload}/${p}`))) {
+      throw new JvsError('E_NOT_FOUND', `path not found in snapshot or worktree: ${given![i]}`);
+    }
+  }
+  return { takenNs, walking, records };
+}
+
 export async function restore(repo: Repository, opts: RestoreOptions): Promise<RestoreResult> {
   const withContext = (e: unknown): unknown => (e instanceof JvsError && e.shape !== 'block' ? e.withContext('restore') : e);
   try {
@@ -240,20 +297,7 @@ export async function restore(repo: Repository, opts: RestoreOptions): Promise<R
   try {
     if (!checksumValid(d)) throw new JvsError('E_DESCRIPTOR_CORRUPT', 'verify snapshot: E_DESCRIPTOR_CORRUPT: checksum mismatch');
     const paths = opts.paths?.map(checkRelativePath);
-    const payload = repo.layout.payload(opts.worktree);
-    const takenNs = nowNs();
-    const walking = walkAhead(payload);
-    // Loaded once (while the worktree is walked): the path check and the plan both need them.
-    const records = await snapshotRecords(repo, d);
-    if (opts.paths && paths) {
-      for (const [i, p] of paths.entries()) {
-        const b = [Buffer.from(p)];
-        if (p !== '.' && !records.some((r) => inScope(r.path, b)) && !(await pathExists(`${payload}/${p}`))) {
-          throw new JvsError('E_NOT_FOUND', `path not found in snapshot or worktree: ${opts.paths[i]}`);
-        }
-      }
-    }
-    const done = await carryOut(repo, opts.worktree, d, paths, { take: !opts.discard }, opts.onProgress, { takenNs, walking, records });
+    const done = await carryOut(repo, opts.worktree, d, paths, { take: !opts.discard }, opts.onProgress, await prepare(repo, opts.worktree, d, paths, opts.paths));
     if (done.decompressed > 0) opts.onDecompressed?.(done.decompressed);
     const detached = isDetached(done.cfg);
     await repo.audit({

@@ -306,19 +306,28 @@ describe('restore with a stat cache', () => {
     expect(await readFile(join(main, 'g'), 'utf8')).toBe('hhhh');
   });
 
-  it('a trusted entry is really used: a lying hash makes restore skip a same-size file', async () => {
-    // White-box: g is settled and unchanged; the cache claims it already holds snapshot a's
-    // content, so restore must not touch it — proof that it was not read.
-    const { repo, root, a } = await twoSnapshots();
-    await repo.status('main');
-    expect((await cached(repo)).has('g')).toBe(true);
-    const aHash = (await getCore().hashTree(join(root, '.jvs/snapshots', a), { records: true })).records!.find((r) => r.path.toString() === 'g')!.hash;
-    await tamperCache(repo, (e) => {
-      if (e.path.toString() === 'g') e.hash = aHash;
-    });
-    await repo.restore({ worktree: 'main', ref: a });
-    expect(await readFile(join(root, 'main', 'f'), 'utf8')).toBe('aaaa');
-    expect(await readFile(join(root, 'main', 'g'), 'utf8')).toBe('hhhh');
+  it('a trusted entry is really used: a file changed behind the cache, its identity vouched for, is not restored', async () => {
+    // White-box: g is rewritten (same size) and the cache told that g's new stat holds the
+    // head's record. Restoring the head believes it — g is neither read nor replaced.
+    const { repo, root, b } = await twoSnapshots();
+    const g = join(root, 'main', 'g');
+    await writeFile(g, 'HHHH');
+    const now = statIdOfStats(await lstat(g, { bigint: true }));
+    await tamperCache(
+      repo,
+      (e) => {
+        if (e.path.toString() === 'g') e.statId = now;
+      },
+      nowNs() + 10n * RACY_NS,
+    );
+    const r = await repo.restore({ worktree: 'main', ref: b });
+    expect(r.safety_snapshot_id).toBeUndefined();
+    expect(await readFile(g, 'utf8')).toBe('HHHH');
+    // Without the cache the change is seen: saved first, then restored.
+    await rm(join(root, '.jvs/ext/worktrees/main/stat.cache'));
+    const again = await repo.restore({ worktree: 'main', ref: b });
+    expect(again.safety_snapshot_id).toBeDefined();
+    expect(await readFile(g, 'utf8')).toBe('hhhh');
   });
 
   it('an unsaved change is saved first, and the safety snapshot links what did not change (copy engine)', async () => {
