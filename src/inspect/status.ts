@@ -98,6 +98,7 @@ export async function status(repo: Repository, worktree: string): Promise<Status
   const removed: StatusChange[] = [];
   const modified: StatusChange[] = [];
   for (const d of diffs) {
+    if (d.same) continue; // read and found to be the head's, or listed only as foreign
     const was = d.at !== undefined ? headSide(indexEntryAt(cache.body, d.at).entry) : undefined;
     const now = d.entry ? worktreeSide(d.entry, d.hash) : undefined;
     if (was && now) {

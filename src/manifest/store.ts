@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { writeFileVisible } from '../fs/atomic.js';
 import { assembleRecords, type HashRecord } from '../native/index.js';
 import type { RepoLayout } from '../repo/layout.js';
-import { buildTrees, decodeTree, sha256, type TreeEntry } from './tree.js';
+import { buildTrees, decodeTree, patchTrees, sha256, type TreeEdit, type TreeEntry, type TreeObject } from './tree.js';
 import { pathExists } from '../fs/exists.js';
 
 function objectPath(layout: RepoLayout, id: string): string {
@@ -34,18 +34,36 @@ export async function writeManifest(
   records: readonly HashRecord[],
   payloadRootHash: string,
 ): Promise<{ root: string; objectsWritten: number }> {
-  const { root, objects } = buildTrees(records);
+  return storeTrees(layout, snapshotId, buildTrees(records), payloadRootHash);
+}
+
+/**
+ * Stores the manifest of a snapshot that differs from an earlier one (whose root object is
+ * `baseRoot`) by `edits`: only the directories on the paths to the edits are read and written.
+ * Throws when an object it needs is missing or damaged (the caller then writes it whole).
+ */
+export async function writePatchedManifest(
+  layout: RepoLayout,
+  snapshotId: string,
+  baseRoot: string,
+  edits: readonly TreeEdit[],
+  payloadRootHash: string,
+): Promise<{ root: string; objectsWritten: number }> {
+  const read = objectReader(layout);
+  return storeTrees(layout, snapshotId, await patchTrees(read.entries, baseRoot, edits), payloadRootHash);
+}
+
+async function storeTrees(layout: RepoLayout, snapshotId: string, trees: { root: string; objects: TreeObject[] }, payloadRootHash: string): Promise<{ root: string; objectsWritten: number }> {
   let written = 0;
-  for (const o of objects) {
+  for (const o of trees.objects) {
     const p = objectPath(layout, o.id);
     if (await pathExists(p)) continue;
     await writeFileVisible(p, o.bytes, 0o644);
     written++;
   }
-  await writeFileVisible(pointerPath(layout, snapshotId), `${root} ${payloadRootHash}\n`, 0o644);
-  return { root, objectsWritten: written };
+  await writeFileVisible(pointerPath(layout, snapshotId), `${trees.root} ${payloadRootHash}\n`, 0o644);
+  return { root: trees.root, objectsWritten: written };
 }
-
 
 async function readObject(layout: RepoLayout, id: string): Promise<Buffer> {
   const path = objectPath(layout, id);

@@ -185,3 +185,69 @@ function depth(key: string): number {
   for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) === SLASH) n++;
   return n;
 }
+
+/** One path of a patch: its new record, or none to remove the entry (and all below it). */
+export interface TreeEdit {
+  path: Buffer;
+  record?: HashRecord;
+}
+
+interface EditNode {
+  /** Set when the path itself is edited. */
+  edit?: TreeEdit;
+  children: Map<string, EditNode>;
+}
+
+/**
+ * The tree objects of the snapshot that differs from the one rooted at `root` by `edits`
+ * (sorted or not; each path once; a removed or replaced directory needs no edits below it,
+ * an added one has an edit for everything below it). Only the objects on the paths to the
+ * edits are decoded and encoded again, so the work follows what changed; the result is the
+ * object set `buildTrees` makes of the patched records. `entries` reads an object by id.
+ */
+export async function patchTrees(entries: (id: string) => Promise<TreeEntry[]>, root: string, edits: readonly TreeEdit[]): Promise<{ root: string; objects: TreeObject[] }> {
+  const top: EditNode = { children: new Map() };
+  for (const edit of edits) {
+    let node = top;
+    const names = edit.path.toString('latin1').split('/');
+    for (const name of names) {
+      let next = node.children.get(name);
+      if (!next) node.children.set(name, (next = { children: new Map() }));
+      node = next;
+    }
+    node.edit = edit;
+  }
+  const objects: TreeObject[] = [];
+  const isDir = (e: TreeEntry | undefined): boolean => e?.kind === 'dir' || e?.kind === 'unrecorded-dir';
+  const rebuild = async (id: string | undefined, node: EditNode): Promise<Buffer> => {
+    const byName = new Map((id ? await entries(id) : []).map((e) => [e.name.toString('latin1'), e]));
+    for (const [name, child] of node.children) {
+      const old = byName.get(name);
+      const r = child.edit ? child.edit.record : undefined;
+      if (child.edit && !r) {
+        byName.delete(name);
+        continue;
+      }
+      const nameBuf = Buffer.from(name, 'latin1');
+      if (r && r.kind !== 'dir') {
+        const leaf: TreeEntry = { name: nameBuf, kind: r.kind, perm: r.perm, size: r.size, hash: Buffer.from(r.hash, 'hex') };
+        if (r.kind === 'symlink') leaf.target = r.target ?? Buffer.alloc(0);
+        byName.set(name, leaf);
+        continue;
+      }
+      // A directory: its own record (edited), or the old entry with edits below it. A parent
+      // without a record of its own is a `.READY` directory, as buildTrees has it.
+      const base = isDir(old) ? old!.hash.toString('hex') : undefined;
+      const hash = await rebuild(base, child);
+      const own = r ? { kind: 'dir' as const, perm: r.perm } : isDir(old) ? { kind: old!.kind, perm: old!.perm } : { kind: 'unrecorded-dir' as const, perm: 0 };
+      byName.set(name, { name: nameBuf, ...own, size: 0, hash });
+    }
+    const list = [...byName.values()].sort((a, b) => Buffer.compare(a.name, b.name));
+    const bytes = encodeTree(list);
+    const objId = sha256(bytes);
+    objects.push({ id: objId.toString('hex'), bytes });
+    return objId;
+  };
+  const rootId = await rebuild(root, top);
+  return { root: rootId.toString('hex'), objects };
+}

@@ -106,7 +106,7 @@ export function decodeDifferences(buf: Buffer): ScanDifference[] {
   const out: ScanDifference[] = [];
   while (!r.done) {
     const flags = r.u8();
-    const d: ScanDifference = { same: (flags & 8) !== 0, stable: (flags & 16) !== 0 };
+    const d: ScanDifference = { same: (flags & 8) !== 0, stable: (flags & 16) !== 0, foreign: (flags & 32) !== 0 };
     if (flags & 1) d.at = r.u64n();
     if (flags & 4) d.hash = r.bytes(32).toString('hex');
     if (flags & 2) d.entry = readEntry(buf, r);

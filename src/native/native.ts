@@ -14,6 +14,7 @@ import type {
   EngineProbe,
   HashOptions,
   HashResult,
+  IndexSummary,
   NativeCore,
   Progress,
 } from './types.js';
@@ -26,13 +27,14 @@ export interface Binding {
   hashTree(root: string, wantRecords: boolean, known: Buffer | null, token: CancelToken, onProgress?: ProgressFn | null): Promise<RawHash | Failure>;
   hashPaths(root: string, paths: Buffer[], token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
   scanWorktree(root: string, index: Buffer, trustBefore: bigint, token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
+  summarizeIndex(index: Buffer, token: CancelToken): Promise<IndexSummary | Failure>;
   cloneTree(
     src: string,
     dst: string,
     engine: string,
     exclude: Buffer[],
     linkRoot: string | null,
-    linkPaths: Buffer[],
+    linkPaths: Buffer[] | null,
     token: CancelToken,
     onProgress?: ProgressFn | null,
   ): Promise<RawClone | Failure>;
@@ -156,12 +158,16 @@ export function createNativeCore(binding: Binding): NativeCore {
       return decodeDifferences(await call(binding, opts, (t) => binding.scanWorktree(root, index, trustBeforeNs, t, opts?.onProgress ?? null)));
     },
 
+    async summarizeIndex(index, opts) {
+      return call(binding, opts, (t) => binding.summarizeIndex(index, t));
+    },
+
     async cloneTree(src, dst, opts: CloneOptions): Promise<CloneReport> {
       const exclude = (opts.exclude ?? []).map((p) => (typeof p === 'string' ? Buffer.from(p) : p));
       const link = opts.linkFrom;
       return cloneReport(
         await call(binding, opts, (t) =>
-          binding.cloneTree(src, dst, opts.engine, exclude, link?.root ?? null, [...(link?.paths ?? [])], t, opts.onProgress ?? null),
+          binding.cloneTree(src, dst, opts.engine, exclude, link?.root ?? null, link?.paths ? [...link.paths] : null, t, opts.onProgress ?? null),
         ),
       );
     },

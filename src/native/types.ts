@@ -150,6 +150,13 @@ export interface IndexEntry {
   statId?: string;
 }
 
+export interface IndexSummary {
+  rootHash: string;
+  dirs: number;
+  files: number;
+  symlinks: number;
+}
+
 /** A path where a worktree may differ from its index (NativeCore.scanWorktree). */
 export interface ScanDifference {
   /** Byte offset of the index entry for this path in the index buffer, when it has one. */
@@ -162,6 +169,11 @@ export interface ScanDifference {
   same: boolean;
   /** `same`, and its stat identity held while it was read: the identity may be remembered. */
   stable: boolean;
+  /**
+   * On another device than the root (a nested subvolume or a mount): listed even when it is
+   * the index's — then `same`, `stable`, and (files, symlinks) the index's hash.
+   */
+  foreign: boolean;
 }
 
 export interface HashOptions extends CommonOptions {
@@ -185,10 +197,11 @@ export interface CloneOptions extends CommonOptions {
   /**
    * Files (raw relative paths) to hard-link from the tree at `root` instead of copying: a
    * snapshot shares unchanged files with its parent snapshot (snapshots are immutable; never
-   * use a worktree as either side). The caller vouches for equal content; a file is linked
+   * use a worktree as either side). The caller vouches for equal content — of `paths`, or
+   * without them of every file, checking afterwards what it cannot vouch for; a file is linked
    * only if that copy has the source's size, mtime, permission bits and owner.
    */
-  linkFrom?: { root: string; paths: readonly Buffer[] };
+  linkFrom?: { root: string; paths?: readonly Buffer[] };
 }
 
 /**
@@ -232,6 +245,11 @@ export interface NativeCore {
    * (`same` when found equal). `.READY` entries are not listed. A malformed index → E_IO.
    */
   scanWorktree(root: string, index: Buffer, trustBeforeNs: bigint, opts?: CommonOptions): Promise<ScanDifference[]>;
+  /**
+   * What an index describes: the payload root hash (CONTRACT §4) of its records and how many
+   * of each kind it holds. Malformed → E_IO.
+   */
+  summarizeIndex(index: Buffer, opts?: CommonOptions): Promise<IndexSummary>;
   /** Clones src into dst, which must not exist. On failure nothing is left at dst. */
   cloneTree(src: string, dst: string, opts: CloneOptions): Promise<CloneReport>;
   /**

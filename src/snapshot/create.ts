@@ -18,14 +18,16 @@ import { fsyncDir } from '../fs/atomic.js';
 import { readDescriptor, sealDescriptor, writeDescriptor, type Descriptor } from '../formats/descriptor.js';
 import { READY, writeIntent, writeReady } from '../formats/markers.js';
 import { writeMeta } from '../formats/meta.js';
-import { dropManifest, loadManifest, writeManifest } from '../manifest/store.js';
-import { getCore, isCoreError, walkAhead, type CloneOptions, type CloneReport, type HashRecord, type Progress, type WalkEntry } from '../native/index.js';
-import { cacheOfRecords, knownHashes, pathKey, statIdOfStats, stillStats, trustedHash, type HashCache, type StatCache } from '../statcache/cache.js';
+import { dropManifest, loadManifest, manifestRoot, writeManifest, writePatchedManifest } from '../manifest/store.js';
+import { getCore, isCoreError, walkAhead, type CloneOptions, type CloneReport, type Progress, type WalkEntry } from '../native/index.js';
+import { cacheOfRecords, cachedHashes, knownHashes, pathKey, statIdOfStats, stillStats, trustedHash, type HashCache, type StatCache } from '../statcache/cache.js';
 import { compressTree, type CompressOutcome } from '../compress/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { pathExists } from '../fs/exists.js';
 import { removeTree } from '../gc/remove-tree.js';
 import { sealSubvolumeSnapshot, takeSubvolumeSnapshot } from './btrfs.js';
+import { hashFromCache } from './from-cache.js';
+import { unsupportedFileError } from './unsupported.js';
 
 export type { Degradation } from '../engine/degradation.js';
 
@@ -42,10 +44,11 @@ export interface SnapshotRequest {
   parentId?: string;
   kind: 'normal' | 'safety';
   /**
-   * The worktree's stat cache (full snapshots): files whose stat it vouches for and that did
-   * not change while they were cloned are not read again (§3.4 step 7, issue 4).
+   * The worktree's stat cache (full snapshots): what did not change since it was taken is not
+   * read again (§3.4 step 7, issue 4) — from-cache.ts when the cache describes the parent,
+   * else the files whose stat it vouches for and that did not change while they were cloned.
    */
-  statCache?: HashCache;
+  statCache?: StatCache;
   /** gzip level of our compressed layout (1, 6 or 9); absent or 0 = not compressed (§3.9). */
   compress?: number;
   onProgress?: (p: Progress) => void;
@@ -59,7 +62,6 @@ export interface SnapshotRequest {
 export interface SnapshotOutcome {
   descriptor: Descriptor;
   degraded?: Degradation;
-  records: HashRecord[];
   /** What step 8 did, when compression was requested: files compressed, or the name collision. */
   compression?: CompressOutcome;
   /** The source's stat cache, now describing this snapshot (full snapshots), for the caller to save. */
@@ -95,11 +97,11 @@ async function checkSource(walking: Promise<WalkEntry[]>, paths: readonly string
   const entries = await walking;
   const scope = paths?.includes('.') ? undefined : paths;
   for (const e of entries) {
-    if (e.kind !== 'fifo' && e.kind !== 'socket' && e.kind !== 'chardev' && e.kind !== 'blockdev') continue;
+    const err = unsupportedFileError(e);
+    if (!err) continue;
     const rel = e.path.toString();
     if (scope && !scope.some((p) => rel === p || rel.startsWith(`${p}/`))) continue;
-    const word = e.kind === 'fifo' || e.kind === 'socket' ? e.kind : 'device';
-    throw new JvsError('E_UNSUPPORTED_FILE', `E_UNSUPPORTED_FILE: unsupported file type (${word}): ${rel}`);
+    throw err;
   }
   return entries;
 }
@@ -142,11 +144,11 @@ async function makeParents(payload: string, tmp: string, rel: string): Promise<v
  * the stat cache vouches for their content and it equals the parent's manifest record. The
  * engine still checks size, mtime, mode and owner before linking.
  */
-function linkFromParent(layout: RepoLayout, req: SnapshotRequest, before: readonly WalkEntry[], parent: LinkableParent | undefined): CloneOptions['linkFrom'] {
-  if (!parent || !req.statCache) return undefined;
+function linkFromParent(layout: RepoLayout, cache: HashCache | undefined, before: readonly WalkEntry[], parent: LinkableParent | undefined): CloneOptions['linkFrom'] {
+  if (!parent || !cache) return undefined;
   const paths = before.filter((e) => {
     const key = pathKey(e.path);
-    const hash = trustedHash(req.statCache!, e, key);
+    const hash = trustedHash(cache, e, key);
     return hash !== undefined && parent.hashes.get(key) === hash;
   }).map((e) => e.path);
   return paths.length > 0 ? { root: layout.snapshotDir(parent.id), paths } : undefined;
@@ -181,13 +183,13 @@ async function linkableParent(layout: RepoLayout, req: SnapshotRequest): Promise
  * is walked again. Files looked at are the before-walk's; the cache refreshed from these stats
  * stays sound by the racy rule (takenNs precedes the walk).
  */
-async function statsAfterClone(req: SnapshotRequest, before: readonly WalkEntry[], linkFrom: CloneOptions['linkFrom'], report: CloneReport | undefined): Promise<WalkEntry[]> {
-  if (!linkFrom || report?.linked !== linkFrom.paths.length) return getCore().walk(req.payload);
+async function statsAfterClone(req: SnapshotRequest, cache: HashCache, before: readonly WalkEntry[], linkFrom: CloneOptions['linkFrom'], report: CloneReport | undefined): Promise<WalkEntry[]> {
+  if (!linkFrom?.paths || report?.linked !== linkFrom.paths.length) return getCore().walk(req.payload);
   const linked = new Set(linkFrom.paths.map(pathKey));
   const after: WalkEntry[] = [];
   for (const e of before) {
     const key = pathKey(e.path);
-    if (e.kind !== 'file' || linked.has(key) || trustedHash(req.statCache!, e, key) === undefined) {
+    if (e.kind !== 'file' || linked.has(key) || trustedHash(cache, e, key) === undefined) {
       after.push(e);
       continue;
     }
@@ -195,6 +197,30 @@ async function statsAfterClone(req: SnapshotRequest, before: readonly WalkEntry[
     if (st) after.push({ ...e, statId: statIdOfStats(st) });
   }
   return after;
+}
+
+/** The stat cache step 7 is taken from (from-cache.ts), and the parent it describes. */
+interface CacheBase {
+  cache: StatCache;
+  /** The parent manifest's root object: the new manifest patches it. */
+  parentRoot: string;
+  /** The copy engine links from the parent snapshot's copies (a plain, whole parent). */
+  linkFrom?: CloneOptions['linkFrom'];
+}
+
+/**
+ * The cache when it describes the parent of a whole snapshot cloned by an engine that reports
+ * what it made (not btrfs-snapshot), and the parent's manifest is at hand.
+ */
+async function cacheBase(layout: RepoLayout, req: SnapshotRequest): Promise<CacheBase | undefined> {
+  const cache = req.statCache;
+  const whole = !req.paths || req.paths.includes('.');
+  if (!cache || !whole || !req.parentId || cache.base !== req.parentId || req.engine === 'btrfs-snapshot') return undefined;
+  const parent = await readDescriptor(layout.descriptor(req.parentId)).catch(() => undefined);
+  const parentRoot = parent && (await manifestRoot(layout, parent.snapshot_id, parent.payload_root_hash));
+  if (!parent || !parentRoot) return undefined;
+  const linkable = req.engine === 'copy' && !parent.compression && !parent.partial_paths;
+  return { cache, parentRoot, ...(linkable ? { linkFrom: { root: layout.snapshotDir(parent.snapshot_id) } } : {}) };
 }
 
 /** What step 5 did: the engine that produced the tree, and the clone's report if it cloned. */
@@ -257,11 +283,13 @@ async function cloneSource(req: SnapshotRequest, tmp: string, scratch: string, l
 export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): Promise<SnapshotOutcome> {
   // When the stats below were taken: the reference point of the racily-clean rule.
   const takenNs = nowNs();
-  // The walk runs on its own threads while the parent's manifest is read here.
-  const walking = walkAhead(req.payload);
-  const parent = linkableParent(layout, req);
+  const base = await cacheBase(layout, req);
+  // Without a base, the walk runs on its own threads while the parent's manifest is read here.
+  const walking = base ? undefined : walkAhead(req.payload);
+  const parent = base ? Promise.resolve(undefined) : linkableParent(layout, req);
   parent.catch(() => undefined);
-  const before = await checkSource(walking, req.paths);
+  const before = walking ? await checkSource(walking, req.paths) : [];
+  const hashCache = !base && req.statCache ? { takenNs: req.statCache.takenNs, entries: cachedHashes(req.statCache) } : undefined;
   const id = await newSnapshotId(layout);
   const tmp = layout.snapshotTmp(id);
   let published = false;
@@ -271,22 +299,37 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     crashPoint('snapshot:intent');
 
     const scratch = join(layout.extTmp, `${id}.partial`);
-    const linkFrom = linkFromParent(layout, req, before, await parent);
-    const made = await materialize(req, tmp, scratch, linkFrom, before).finally(() => rm(scratch, { recursive: true, force: true }));
+    const linkFrom = base ? base.linkFrom : linkFromParent(layout, hashCache, before, await parent);
+    const made = await materialize(req, tmp, scratch, linkFrom, before).finally(() => (base ? undefined : rm(scratch, { recursive: true, force: true })));
     const report = made.report;
     crashPoint('snapshot:materialized');
+    // Step 7 from the cache (before the sync: it may copy a file again), when it can vouch for the clone.
+    const quick = base && report ? await hashFromCache(req.payload, tmp, scratch, base.cache, report, base.linkFrom !== undefined, nowNs()).finally(() => rm(scratch, { recursive: true, force: true })) : undefined;
     // A subvolume snapshot is durable when taken (src/snapshot/btrfs.ts).
     if (report) await getCore().syncTree(tmp);
     crashPoint('snapshot:synced');
 
-    // A file whose stat the cache vouches for, identical before and after its clone, holds
-    // the cached content in the clone too: its hash is taken instead of reading it.
-    const full = !req.paths || req.paths.includes('.');
-    const after = full && req.statCache ? await statsAfterClone(req, before, linkFrom, report) : undefined;
-    const known = after && req.statCache ? knownHashes(req.statCache, before, after) : [];
-    const hashed = await getCore().hashTree(tmp, { records: true, known });
-    const records = hashed.records ?? [];
-    await writeManifest(layout, id, records, hashed.rootHash);
+    let rootHash: string;
+    let statCache: StatCache | undefined;
+    if (quick && (await writePatchedManifest(layout, id, base!.parentRoot, quick.edits, quick.rootHash).then(() => true, () => false))) {
+      rootHash = quick.rootHash;
+      statCache = { ...quick.cache, base: id };
+    } else {
+      // A file whose stat the cache vouches for, identical before and after its clone, holds
+      // the cached content in the clone too: its hash is taken instead of reading it.
+      const full = !req.paths || req.paths.includes('.');
+      const after = full && hashCache ? await statsAfterClone(req, hashCache, before, linkFrom, report) : undefined;
+      const known = after && hashCache ? knownHashes(hashCache, before, after) : [];
+      const hashed = await getCore().hashTree(tmp, { records: true, known });
+      const records = hashed.records ?? [];
+      await writeManifest(layout, id, records, hashed.rootHash);
+      rootHash = hashed.rootHash;
+      if (after) {
+        // Entries that held still around the clone hold what the clone's records say.
+        const still = stillStats(before, after);
+        statCache = cacheOfRecords(id, takenNs, records, (r) => still.get(pathKey(r.path)));
+      }
+    }
     crashPoint('snapshot:hashed');
 
     // [compress hook] Step 8: our compressed layout (src/compress), made durable like step 6.
@@ -301,7 +344,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
       worktree_name: req.worktree,
       created_at: nowTimestamp(),
       engine: usedEngine,
-      payload_root_hash: hashed.rootHash,
+      payload_root_hash: rootHash,
       integrity_state: 'verified',
     };
     if (req.parentId) draft.parent_id = req.parentId;
@@ -335,12 +378,8 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     await req.onPublished?.(descriptor);
     crashPoint('snapshot:head');
     await unlink(layout.intent(id));
-    const outcome: SnapshotOutcome = { descriptor, records };
-    if (after) {
-      // Files that held still around the clone hold what the clone's records say.
-      const still = stillStats(before, after);
-      outcome.statCache = cacheOfRecords(id, takenNs, records, (r) => still.get(pathKey(r.path)));
-    }
+    const outcome: SnapshotOutcome = { descriptor };
+    if (statCache) outcome.statCache = statCache;
     if (degraded) outcome.degraded = degraded;
     if (made.notSnapshot) outcome.notSnapshot = made.notSnapshot;
     if (compression) outcome.compression = compression;

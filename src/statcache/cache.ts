@@ -68,6 +68,11 @@ export async function loadStatCache(layout: RepoLayout, worktree: string): Promi
   return { takenNs, base: baseLen === 0 ? null : buf.toString('utf8', baseAt, baseAt + baseLen), body };
 }
 
+/** The cache, or an empty one (no base, nothing remembered) when there is none to use. */
+export async function loadStatCacheOrEmpty(layout: RepoLayout, worktree: string): Promise<StatCache> {
+  return (await loadStatCache(layout, worktree)) ?? { takenNs: 0n, base: null, body: Buffer.alloc(0) };
+}
+
 export async function saveStatCache(layout: RepoLayout, worktree: string, cache: StatCache): Promise<void> {
   const base = Buffer.from(cache.base ?? '');
   const head = Buffer.allocUnsafe(MAGIC.length + 10);
@@ -79,13 +84,13 @@ export async function saveStatCache(layout: RepoLayout, worktree: string, cache:
 
 /**
  * A cache of `base` made of its records (any order; `.READY` entries are never among them),
- * remembering for a file record the identity `vouch` gives: that of a worktree file known to
- * hold exactly that record. `takenNs` must precede the walk that saw those identities.
+ * remembering for a record the identity `vouch` gives: that of a worktree entry known to hold
+ * exactly that record (a directory: its permission bits and, unchanged since, its listing). `takenNs` must precede the walk that saw those identities.
  */
 export function cacheOfRecords(base: string | null, takenNs: bigint, records: readonly HashRecord[], vouch: (r: HashRecord) => string | undefined = () => undefined): StatCache {
   const sorted = [...records].sort((a, b) => Buffer.compare(a.path, b.path));
   const entries = sorted.map((r): IndexEntry => {
-    const statId = r.kind === 'file' ? vouch(r) : undefined;
+    const statId = vouch(r);
     return { kind: r.kind, path: r.path, perm: r.perm, size: r.size, hash: r.hash, ...(statId !== undefined ? { statId } : {}) };
   });
   return { takenNs, base, body: encodeIndex(entries) };
@@ -136,14 +141,14 @@ export function trustedHash(cache: HashCache, e: WalkEntry, key = pathKey(e.path
 }
 
 /**
- * The files of `before` seen with the same stat identity in `after`. Both are walks, sorted by
- * path bytes, so they are merged in step: no map of either is built (100k entries would cost
- * more than the comparison). Passing the same walk twice keeps every file.
+ * The directories, files and symlinks of `before` seen with the same stat identity in `after`.
+ * Both are walks, sorted by path bytes, so they are merged in step: no map of either is built
+ * (100k entries would cost more than the comparison). Passing the same walk twice keeps all.
  */
 function* heldStill(before: readonly WalkEntry[], after: readonly WalkEntry[]): Generator<WalkEntry> {
   let j = 0;
   for (const e of before) {
-    if (e.kind !== 'file') continue;
+    if (e.kind !== 'file' && e.kind !== 'dir' && e.kind !== 'symlink') continue;
     if (after === before) {
       yield e;
       continue;
@@ -167,7 +172,7 @@ export function knownHashes(cache: HashCache, before: readonly WalkEntry[], afte
   return out;
 }
 
-/** Identities by path key of the files seen identically in `before` and `after`. */
+/** Identities by path key of the entries seen identically in `before` and `after`. */
 export function stillStats(before: readonly WalkEntry[], after: readonly WalkEntry[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const e of heldStill(before, after)) out.set(pathKey(e.path), e.statId);

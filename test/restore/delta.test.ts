@@ -5,7 +5,7 @@
  * real restore through the delta plan must leave the worktree hashing to the target, its
  * status clean, and the stat cache holding exactly the target's records.
  */
-import { chmod, lstat, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -17,6 +17,7 @@ import { planRestore, type Action } from '../../src/restore/plan.js';
 import { snapshotRecords } from '../../src/snapshot/records.js';
 import { loadHashCache, loadStatCache, trustBefore } from '../../src/statcache/cache.js';
 import { freshRepo, tempDir } from '../support/repo.js';
+import { edit, rng } from '../support/random-tree.js';
 
 let tmp: string;
 beforeAll(async () => {
@@ -25,60 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
-
-/** mulberry32: a small seeded generator, so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const NAMES = ['a', 'b', 'a-b', 'a.b', 'c d', 'x'];
-
-/** Every path under dir (relative), directories included. */
-async function listAll(dir: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const name of (await readdir(join(dir, prefix)).catch(() => [])).sort()) {
-    const rel = prefix ? `${prefix}/${name}` : name;
-    out.push(rel);
-    if ((await lstat(join(dir, rel))).isDirectory()) out.push(...(await listAll(dir, rel)));
-  }
-  return out;
-}
-
-/** One random edit of the tree under `dir`. */
-async function edit(dir: string, r: () => number): Promise<void> {
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const all = await listAll(dir);
-  const existing = all.length > 0 && r() < 0.7 ? pick(all) : undefined;
-  const parentDirs = [''];
-  for (const p of all) if ((await lstat(join(dir, p))).isDirectory()) parentDirs.push(p);
-  const fresh = join(pick(parentDirs), pick(NAMES)).replace(/^\//, '');
-  const p = existing ?? fresh;
-  const abs = join(dir, p);
-  const st = await lstat(abs).catch(() => undefined);
-  const op = Math.floor(r() * 8);
-  if (st && op === 0) await rm(abs, { recursive: true, force: true });
-  else if (st?.isFile() && op === 1) await writeFile(abs, `${p}:${Math.floor(r() * 3)}`.padEnd(8, '.').slice(0, 8)); // same size, maybe same content
-  else if (st?.isFile() && op === 2) await writeFile(abs, `longer content of ${p} ${r()}`);
-  else if (st && !st.isSymbolicLink() && op === 3) await chmod(abs, pick([0o600, 0o644, 0o755, 0o700]));
-  else if (st && op === 4) {
-    await rm(abs, { recursive: true, force: true });
-    await symlink(pick(['a', '../x', 'nowhere']), abs);
-  } else if (st && op === 5) {
-    await rm(abs, { recursive: true, force: true });
-    await mkdir(join(abs, 'sub'), { recursive: true });
-    await writeFile(join(abs, 'sub', 'f'), `in ${p}`);
-  } else if (!st) {
-    if (r() < 0.3) await mkdir(abs, { recursive: true });
-    else await writeFile(abs, `new ${p}`.padEnd(8, '.').slice(0, 8));
-  } else if (st.isFile()) await writeFile(abs, `${p}`.padEnd(8, '#').slice(0, 8));
-}
 
 const actionKey = (a: Action): string => {
   const p = a.path.toString('latin1');

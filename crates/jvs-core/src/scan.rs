@@ -7,11 +7,13 @@
 //! taken as unchanged without reading it. Other files of the head's kind and size are read;
 //! nothing else is. The index is an optimisation of the caller's: this module only compares.
 
+use std::os::unix::fs::MetadataExt;
+
 use rayon::prelude::*;
 
 use crate::ctx::{Ctx, Phase};
-use crate::error::Result;
-use crate::hash::{hash_file, sha256, RecordKind, BUF_SIZE, READY_NAME};
+use crate::error::{path_bytes, Error, Result};
+use crate::hash::{assemble, hash_file, sha256, Record, RecordKind, BUF_SIZE, READY_NAME};
 use crate::pool;
 use crate::walk::{stat_entry, walk, Entry, Kind};
 
@@ -58,29 +60,36 @@ pub struct Difference {
     pub same: bool,
     /// `same`, and its stat identity held while it was read: the identity may be remembered.
     pub stable: bool,
+    /// On another device than the root (inside a nested subvolume or a mount): listed even
+    /// when it is the index's (then `same`, `stable` and the index's hash).
+    pub foreign: bool,
 }
 
 impl Difference {
     fn new(at: Option<usize>, entry: Option<Entry>) -> Self {
-        Difference { at, entry, hash: None, same: false, stable: false }
+        Difference { at, entry, hash: None, same: false, stable: false, foreign: false }
     }
 }
 
-/// Whether a walked regular file is the index's without reading it.
+/// Whether a walked entry is the index's without looking further: the identity it remembered,
+/// not racily clean. Directories and symlinks too: a directory's identity changes when an
+/// entry is added, removed or renamed in it, which a caller comparing a clone must know.
 fn trusted(w: &Entry, x: &IndexEntry, trust_before: i64) -> bool {
-    w.kind == Kind::File
-        && x.kind == RecordKind::File
-        && x.stat == Some(stat_id(w))
-        && w.mtime_ns < trust_before
-        && w.ctime_ns < trust_before
+    let kind = match x.kind {
+        RecordKind::Dir => Kind::Dir,
+        RecordKind::File => Kind::File,
+        RecordKind::Symlink => Kind::Symlink,
+    };
+    w.kind == kind && x.stat == Some(stat_id(w)) && w.mtime_ns < trust_before && w.ctime_ns < trust_before
 }
 
 /// Walks `root` and compares it with `index` (sorted by path bytes, as the walk is). Returns,
 /// in path order: index entries missing from the worktree, walked entries the index lacks,
-/// and entries present in both that differ or could not be trusted unread (files read then
-/// found equal come back `same`). Entries named `.READY` are never part of a payload and are
-/// not listed.
+/// and entries present in both that differ or could not be trusted (those found equal — files
+/// read, directories and symlinks compared — come back `same`). Entries named `.READY` are
+/// never part of a payload and are not listed.
 pub fn scan(root: &std::path::Path, index: &[IndexEntry], trust_before: i64, ctx: &Ctx) -> Result<Vec<Difference>> {
+    let dev = std::fs::metadata(root).map_err(|e| Error::io("stat", path_bytes(root), &e))?.dev();
     let walked = walk(root, ctx)?;
     let mut out = Vec::new();
     // Positions in `out` of files to read, with their index entry.
@@ -92,25 +101,37 @@ pub fn scan(root: &std::path::Path, index: &[IndexEntry], trust_before: i64, ctx
         }
         let Some(x) = xs.next_if(|x| x.path == w.path.as_slice()) else {
             let hash = w.target.as_deref().map(sha256);
-            out.push(Difference { hash, ..Difference::new(None, Some(w)) });
+            let foreign = w.dev != dev;
+            out.push(Difference { hash, foreign, ..Difference::new(None, Some(w)) });
             continue;
         };
+        let foreign = w.dev != dev;
+        // Listed anyway when foreign, for a caller that must know of other devices.
+        let settled = |w: Entry, hash: Option<[u8; 32]>| Difference { hash, same: true, stable: true, foreign: true, ..Difference::new(Some(x.at), Some(w)) };
         if trusted(&w, x, trust_before) {
+            if foreign {
+                let hash = (w.kind != Kind::Dir).then_some(x.hash);
+                out.push(settled(w, hash));
+            }
             continue;
         }
+        // Not trusted but found equal: listed as `same` (its identity may be remembered).
+        let equal = |w: Entry, hash: Option<[u8; 32]>| Difference { hash, same: true, stable: true, foreign, ..Difference::new(Some(x.at), Some(w)) };
         match (w.kind, x.kind) {
-            (Kind::Dir, RecordKind::Dir) if w.perm() == x.perm => {}
+            (Kind::Dir, RecordKind::Dir) if w.perm() == x.perm => out.push(equal(w, None)),
             (Kind::Symlink, _) => {
                 let hash = sha256(w.target.as_deref().unwrap_or_default());
-                if !(x.kind == RecordKind::Symlink && hash == x.hash && w.perm() == x.perm) {
-                    out.push(Difference { hash: Some(hash), ..Difference::new(Some(x.at), Some(w)) });
+                if x.kind == RecordKind::Symlink && hash == x.hash && w.perm() == x.perm {
+                    out.push(equal(w, Some(hash)));
+                } else {
+                    out.push(Difference { hash: Some(hash), foreign, ..Difference::new(Some(x.at), Some(w)) });
                 }
             }
             (Kind::File, RecordKind::File) if w.size == x.size => {
                 to_read.push((out.len(), x));
-                out.push(Difference::new(Some(x.at), Some(w)));
+                out.push(Difference { foreign, ..Difference::new(Some(x.at), Some(w)) });
             }
-            _ => out.push(Difference::new(Some(x.at), Some(w))),
+            _ => out.push(Difference { foreign, ..Difference::new(Some(x.at), Some(w)) }),
         }
     }
     out.extend(xs.map(|x| Difference::new(Some(x.at), None)));
@@ -144,4 +165,23 @@ fn read_candidates(root: &std::path::Path, out: &mut [Difference], to_read: &[(u
         d.stable = stable;
     }
     Ok(())
+}
+
+/// What an index describes: the payload root hash (CONTRACT §4) of its records — what a tree
+/// holding exactly them hashes to — and how many of each kind it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexSummary {
+    pub root_hash: [u8; 32],
+    pub dirs: u64,
+    pub files: u64,
+    pub symlinks: u64,
+}
+
+pub fn summarize_index(index: &[IndexEntry]) -> IndexSummary {
+    let count = |k: RecordKind| index.iter().filter(|x| x.kind == k).count() as u64;
+    let records = index
+        .iter()
+        .map(|x| Record { kind: x.kind, path: x.path.to_vec(), perm: x.perm, size: x.size, hash: x.hash, target: None })
+        .collect();
+    IndexSummary { root_hash: assemble(records).root_hash, dirs: count(RecordKind::Dir), files: count(RecordKind::File), symlinks: count(RecordKind::Symlink) }
 }

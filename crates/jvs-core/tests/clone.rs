@@ -478,7 +478,7 @@ fn link_from_shares_matching_files_and_copies_the_rest() {
     // The parent's copy of c.txt no longer has the source's mtime: it must not be shared.
     std::fs::File::options().write(true).open(parent.join("sub/c.txt")).unwrap().set_modified(std::time::SystemTime::UNIX_EPOCH).unwrap();
     let paths = [b"a.txt".to_vec(), b"sub/b.txt".to_vec(), b"sub/c.txt".to_vec()].into_iter().collect();
-    let o = CloneOptions { engine: Engine::Copy, exclude: Vec::new(), link_from: Some(LinkFrom { root: parent.clone(), paths }) };
+    let o = CloneOptions { engine: Engine::Copy, exclude: Vec::new(), link_from: Some(LinkFrom { root: parent.clone(), paths: Some(paths) }) };
     let dst = t.path().join("dst");
     let r = clone_tree(&src, &dst, &o, &Ctx::new()).unwrap();
     let ino = |p: &std::path::Path| std::fs::metadata(p).unwrap().ino();
@@ -504,7 +504,7 @@ fn link_from_links_only_matching_copies_and_counts_them() {
     f.set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000)).unwrap();
     let link_from = jvs_core::clone::LinkFrom {
         root: parent.clone(),
-        paths: [b"same".to_vec(), b"touched".to_vec()].into_iter().collect(),
+        paths: Some([b"same".to_vec(), b"touched".to_vec()].into_iter().collect()),
     };
     let o = CloneOptions { engine: Engine::Copy, exclude: Vec::new(), link_from: Some(link_from) };
     let r = clone_tree(&src, &dst, &o, &Ctx::new()).unwrap();
@@ -516,4 +516,22 @@ fn link_from_links_only_matching_copies_and_counts_them() {
     assert_eq!(ino(dst.join("same")), ino(parent.join("same")));
     assert_ne!(ino(dst.join("touched")), ino(parent.join("touched")));
     assert_ne!(ino(dst.join("fresh")), ino(src.join("fresh")));
+}
+
+#[test]
+fn link_from_without_paths_links_every_matching_copy() {
+    let (t, src, dst) = setup();
+    write(&src, "same", b"same", 0o644);
+    write(&src, "touched", b"touched", 0o644);
+    let parent = t.path().join("parent");
+    clone_tree(&src, &parent, &opts(Engine::Copy), &Ctx::new()).unwrap();
+    write(&src, "fresh", b"fresh", 0o644);
+    let f = fs::File::options().write(true).open(src.join("touched")).unwrap();
+    f.set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000)).unwrap();
+    let o = CloneOptions { engine: Engine::Copy, exclude: Vec::new(), link_from: Some(jvs_core::clone::LinkFrom { root: parent.clone(), paths: None }) };
+    let r = clone_tree(&src, &dst, &o, &Ctx::new()).unwrap();
+    assert_eq!(r.linked, 1, "{r:?}");
+    let ino = |p: PathBuf| fs::metadata(p).unwrap().ino();
+    assert_eq!(ino(dst.join("same")), ino(parent.join("same")));
+    assert_ne!(ino(dst.join("touched")), ino(parent.join("touched")));
 }

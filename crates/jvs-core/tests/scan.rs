@@ -62,8 +62,10 @@ fn unknown_identities_are_read_and_found_same_and_stable() {
     let records = hash_tree(t.path(), &Ctx::new()).unwrap().records;
     let idx = index_of(&records, t.path(), false);
     let ds = scan(t.path(), &idx, TRUST_ALL, &Ctx::new()).unwrap();
-    assert_eq!(paths(&ds, &records), vec!["a.txt", "sub/b.txt"]);
-    assert!(ds.iter().all(|d| d.same && d.stable && d.hash.is_some()));
+    // Every kind is listed: files read, directories and symlinks compared; all found equal.
+    assert_eq!(paths(&ds, &records), vec!["a.txt", "link", "sub", "sub/b.txt", "sub/empty"]);
+    assert!(ds.iter().all(|d| d.same && d.stable));
+    assert!(ds.iter().filter(|d| d.entry.as_ref().unwrap().kind != jvs_core::walk::Kind::Dir).all(|d| d.hash.is_some()));
 }
 
 #[test]
@@ -73,7 +75,7 @@ fn racy_entries_are_read_even_with_the_same_identity() {
     let records = hash_tree(t.path(), &Ctx::new()).unwrap().records;
     let idx = index_of(&records, t.path(), true);
     let ds = scan(t.path(), &idx, i64::MIN, &Ctx::new()).unwrap();
-    assert_eq!(paths(&ds, &records), vec!["a.txt", "sub/b.txt"]);
+    assert_eq!(paths(&ds, &records), vec!["a.txt", "link", "sub", "sub/b.txt", "sub/empty"]);
     assert!(ds.iter().all(|d| d.same));
 }
 
@@ -93,7 +95,8 @@ fn changes_additions_removals_and_kind_changes_are_reported_in_path_order() {
     mkdir(t.path(), "link", 0o755); // symlink → directory
     write(t.path(), ".READY", b"{}", 0o644); // never part of a payload
     let ds = scan(t.path(), &idx, TRUST_ALL, &Ctx::new()).unwrap();
-    assert_eq!(paths(&ds, &records), vec!["a.txt", "link", "new.txt", "same-size.txt", "sub/b.txt", "sub/empty"]);
+    // `sub` lost b.txt: its identity changed, its record did not.
+    assert_eq!(paths(&ds, &records), vec!["a.txt", "link", "new.txt", "same-size.txt", "sub", "sub/b.txt", "sub/empty"]);
     let by = |p: &str| ds.iter().find(|d| paths(std::slice::from_ref(d), &records)[0] == p).unwrap();
     assert!(by("a.txt").hash.is_none(), "a file of another size is not read");
     assert!(by("new.txt").at.is_none() && by("new.txt").hash.is_none());
@@ -101,6 +104,7 @@ fn changes_additions_removals_and_kind_changes_are_reported_in_path_order() {
     let changed = by("same-size.txt");
     assert!(changed.hash.is_some() && !changed.same && !changed.stable);
     assert!(!by("sub/empty").same);
+    assert!(by("sub").same && by("sub").stable);
 }
 
 #[test]

@@ -8,7 +8,8 @@
 //! Known hashes (input): path_len u32, path bytes, size u64, hash [32].
 //! Index entry (input, sorted by path bytes): kind u8 (dir 0, file 1, symlink 2), perm u32,
 //! size u64, hash [32], stat identity [44] (all zero = none remembered), path_len u32, path.
-//! Scan difference: flags u8 (1 index entry, 2 walked entry, 4 hash, 8 same, 16 stable), then
+//! Scan difference: flags u8 (1 index entry, 2 walked entry, 4 hash, 8 same, 16 stable, 32
+//! foreign), then
 //! the index entry's byte offset u64 (flag 1), hash [32] (flag 4), walk entry (flag 2).
 //! Kind codes: dir 0, file 1, symlink 2, fifo 3, socket 4, chardev 5, blockdev 6.
 
@@ -134,7 +135,8 @@ pub fn encode_differences(ds: &[Difference]) -> Vec<u8> {
             | u8::from(d.entry.is_some()) << 1
             | u8::from(d.hash.is_some()) << 2
             | u8::from(d.same) << 3
-            | u8::from(d.stable) << 4;
+            | u8::from(d.stable) << 4
+            | u8::from(d.foreign) << 5;
         out.push(flags);
         if let Some(at) = d.at {
             out.extend_from_slice(&(at as u64).to_le_bytes());

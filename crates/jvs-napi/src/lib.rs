@@ -161,8 +161,28 @@ pub fn scan_worktree<'env>(
     })
 }
 
+#[napi(object)]
+pub struct IndexSummaryJs {
+    pub root_hash: String,
+    pub dirs: f64,
+    pub files: f64,
+    pub symlinks: f64,
+}
+
+/// The payload root hash of the records an index (packed, src/codec.rs) holds, and its counts.
+#[napi(ts_return_type = "Promise<IndexSummaryJs | CoreFailure>")]
+pub fn summarize_index<'env>(env: &'env Env, index: Buffer, token: &CancelToken) -> Result<Object<'env>> {
+    let index = index.to_vec();
+    spawn_op(env, token.ctx.clone(), None, move |_| {
+        let entries = codec::decode_index(&index).ok_or_else(|| jvs_core::Error::new(jvs_core::Code::Io, "malformed worktree index"))?;
+        let s = jvs_core::scan::summarize_index(&entries);
+        Ok(IndexSummaryJs { root_hash: jvs_core::hash::hex(&s.root_hash), dirs: s.dirs as f64, files: s.files as f64, symlinks: s.symlinks as f64 })
+    })
+}
+
 /// Clones `src` into `dst` (which must not exist) with `engine` (`reflink|copy|juicefs`);
-/// `link_paths` are hard-linked from `link_root` when that copy matches (a parent snapshot).
+/// `link_paths` (all files when null) are hard-linked from `link_root` when that copy matches (a
+/// parent snapshot).
 #[napi(ts_return_type = "Promise<CloneOutput | CoreFailure>")]
 pub fn clone_tree<'env>(
     env: &'env Env,
@@ -171,12 +191,13 @@ pub fn clone_tree<'env>(
     engine: String,
     exclude: Vec<Buffer>,
     link_root: Option<String>,
-    link_paths: Vec<Buffer>,
+    link_paths: Option<Vec<Buffer>>,
     token: &CancelToken,
     on_progress: Option<ProgressFn>,
 ) -> Result<Object<'env>> {
     let engine: Engine = engine.parse().map_err(|_| Error::new(Status::InvalidArg, format!("unknown engine: {engine}")))?;
-    let link_from = link_root.map(|root| LinkFrom { root: PathBuf::from(root), paths: link_paths.iter().map(|b| b.to_vec()).collect() });
+    let paths = link_paths.map(|ps| ps.iter().map(|b| b.to_vec()).collect());
+    let link_from = link_root.map(|root| LinkFrom { root: PathBuf::from(root), paths });
     let opts = CloneOptions { engine, exclude: exclude.iter().map(|b| b.to_vec()).collect(), link_from };
     let (src, dst) = (PathBuf::from(src), PathBuf::from(dst));
     spawn_op(env, token.ctx.clone(), on_progress, move |ctx| {

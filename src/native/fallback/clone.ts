@@ -75,7 +75,8 @@ export async function cloneTree(src: string, dst: string, opts: CloneOptions): P
   const source = new TreePaths(src);
   const fileEngine: EngineName = opts.engine === 'reflink' ? 'reflink' : 'copy';
   const fellBack = new Map<WalkEntry, CloneFallback>();
-  const linkable = new Set((opts.linkFrom?.paths ?? []).map((p) => p.toString('latin1')));
+  // Without paths, every file may be linked (the caller checks afterwards).
+  const linkable = opts.linkFrom?.paths ? new Set(opts.linkFrom.paths.map((p) => p.toString('latin1'))) : undefined;
   let reflinked = 0;
   let linked = 0;
   try {
@@ -92,7 +93,7 @@ export async function cloneTree(src: string, dst: string, opts: CloneOptions): P
       const kind = e.kind === 'symlink' ? 'symlink' : 'file';
       if (kind === 'symlink') {
         await attempt('cannot create symlink', e.path, () => symlink(e.target ?? Buffer.alloc(0), to));
-      } else if (linkable.has(e.path.toString('latin1')) && (await linkFromOther(opts.linkFrom!.root, e, to, meta.get(e)))) {
+      } else if (opts.linkFrom && (!linkable || linkable.has(e.path.toString('latin1'))) && (await linkFromOther(opts.linkFrom!.root, e, to, meta.get(e)))) {
         linked++;
         progress.state.bytesDone += e.size;
         progress.state.entriesDone++;

@@ -8,7 +8,7 @@ import type { NativeCore } from '../types.js';
 import { cloneTree, materializeEntries } from './clone.js';
 import { hashPaths, hashTree } from './hash.js';
 import { probe } from './probe.js';
-import { scanWorktree } from './scan.js';
+import { scanWorktree, summarizeIndex } from './scan.js';
 import { createSubvolume, deleteSubvolume, isSubvolume, setSubvolumeReadonly, snapshotSubvolume } from './subvolume.js';
 import { syncTree } from './sync.js';
 import { walkTree } from './walk.js';
@@ -22,6 +22,7 @@ export function createFallbackCore(): NativeCore {
     hashTree,
     hashPaths,
     scanWorktree,
+    summarizeIndex,
     cloneTree,
     materializeEntries,
     probe,

@@ -1,9 +1,10 @@
 /* The worktree scan against an index: the twin of jvs-core's scan.rs (same rules, same order). */
 import { createHash } from 'node:crypto';
-import { lstat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 
 import { decodeIndex, statIdOf } from '../codec.js';
-import type { CommonOptions, IndexEntry, ScanDifference, WalkEntry } from '../types.js';
+import { assembleRecords } from '../records.js';
+import type { CommonOptions, IndexEntry, IndexSummary, ScanDifference, WalkEntry } from '../types.js';
 import { JvsCoreError } from './errors.js';
 import { hashPaths } from './hash.js';
 import { TreePaths, baseName, walkTree } from './walk.js';
@@ -12,8 +13,9 @@ const READY = Buffer.from('.READY');
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
+/** The identity the index remembered, of an entry of its kind, not racily clean (any kind). */
 function trusted(w: WalkEntry, x: IndexEntry, trustBeforeNs: bigint): boolean {
-  return w.kind === 'file' && x.kind === 'file' && x.statId === w.statId && w.mtimeNs < trustBeforeNs && w.ctimeNs < trustBeforeNs;
+  return w.kind === x.kind && x.statId === w.statId && w.mtimeNs < trustBeforeNs && w.ctimeNs < trustBeforeNs;
 }
 
 /** The index's entries; malformed or unsorted → E_IO, as the native decoder refuses it. */
@@ -30,38 +32,51 @@ function readIndex(index: Buffer): Array<IndexEntry & { at: number }> {
   return xs;
 }
 
+export async function summarizeIndex(index: Buffer): Promise<IndexSummary> {
+  const xs = readIndex(index);
+  const count = (k: IndexEntry['kind']): number => xs.filter((x) => x.kind === k).length;
+  const rootHash = assembleRecords(xs.map(({ at: _at, statId: _s, ...r }) => r)).rootHash;
+  return { rootHash, dirs: count('dir'), files: count('file'), symlinks: count('symlink') };
+}
+
+function blank(at: number | undefined, entry: WalkEntry | undefined, foreign = false): ScanDifference {
+  return { ...(at !== undefined ? { at } : {}), ...(entry ? { entry } : {}), same: false, stable: false, foreign };
+}
+
 export async function scanWorktree(root: string, index: Buffer, trustBeforeNs: bigint, opts: CommonOptions = {}): Promise<ScanDifference[]> {
+  const dev = (await stat(root, { bigint: true })).dev;
   const walked = await walkTree(root, { onProgress: opts.onProgress, signal: opts.signal });
   const xs = readIndex(index);
   const out: ScanDifference[] = [];
   const toRead: Array<{ d: ScanDifference; x: IndexEntry }> = [];
-  const blank = (at: number | undefined, entry: WalkEntry | undefined): ScanDifference => ({
-    ...(at !== undefined ? { at } : {}),
-    ...(entry ? { entry } : {}),
-    same: false,
-    stable: false,
-  });
   let j = 0;
   for (const w of walked) {
     if (baseName(w.path).equals(READY)) continue;
     while (j < xs.length && Buffer.compare(xs[j]!.path, w.path) < 0) out.push(blank(xs[j++]!.at, undefined));
     const x = xs[j];
     const perm = w.mode & 0o777;
+    const foreign = w.dev !== dev;
     if (!x || !x.path.equals(w.path)) {
-      out.push({ ...blank(undefined, w), ...(w.target ? { hash: sha256(w.target) } : {}) });
+      out.push({ ...blank(undefined, w, foreign), ...(w.target ? { hash: sha256(w.target) } : {}) });
       continue;
     }
     j++;
-    if (trusted(w, x, trustBeforeNs)) continue;
-    if (w.kind === 'dir' && x.kind === 'dir' && perm === x.perm) continue;
-    if (w.kind === 'symlink') {
+    // Equal without reading: listed as `same` (always when foreign, for a caller that must
+    // know of other devices; else only when not trusted, so its identity may be remembered).
+    const equal = (hash: string | undefined, why: boolean): ScanDifference => ({ ...blank(x.at, w, why), same: true, stable: true, ...(hash !== undefined ? { hash } : {}) });
+    if (trusted(w, x, trustBeforeNs)) {
+      if (foreign) out.push(equal(w.kind === 'dir' ? undefined : x.hash, true));
+    } else if (w.kind === 'dir' && x.kind === 'dir' && perm === x.perm) {
+      out.push(equal(undefined, foreign));
+    } else if (w.kind === 'symlink') {
       const hash = sha256(w.target ?? Buffer.alloc(0));
-      if (!(x.kind === 'symlink' && hash === x.hash && perm === x.perm)) out.push({ ...blank(x.at, w), hash });
+      if (!(x.kind === 'symlink' && hash === x.hash && perm === x.perm)) out.push({ ...blank(x.at, w, foreign), hash });
+      else out.push(equal(hash, foreign));
     } else if (w.kind === 'file' && x.kind === 'file' && w.size === x.size) {
-      const d = blank(x.at, w);
+      const d = blank(x.at, w, foreign);
       toRead.push({ d, x });
       out.push(d);
-    } else out.push(blank(x.at, w));
+    } else out.push(blank(x.at, w, foreign));
   }
   for (; j < xs.length; j++) out.push(blank(xs[j]!.at, undefined));
 

@@ -283,7 +283,7 @@ impl Job<'_> {
     /// mtime, permission bits and owner; false when it does not or linking fails (the caller
     /// then copies as usual — linking is an optimisation, never a requirement).
     fn try_link(&self, ddir: BorrowedFd<'_>, e: &Entry, dest: &Dest<'_>) -> bool {
-        let Some(from) = self.link_from.filter(|l| l.paths.contains(&e.path)) else { return false };
+        let Some(from) = self.link_from.filter(|l| l.paths.as_ref().is_none_or(|p| p.contains(&e.path))) else { return false };
         let Ok(src) = cpath(&e.abs(&from.root)) else { return false };
         let Ok(st) = sys::lstat(&src) else { return false };
         let same = sys::mode(&st) & libc::S_IFMT as u32 == libc::S_IFREG as u32

@@ -121,12 +121,13 @@ pub struct CloneOptions {
 }
 
 /// Where `link_from` files come from. The caller vouches that their content equals the
-/// source's; a file is linked only if the other tree's copy also has the source's size, mtime
+/// source's — for `paths`, or (None) for every file, when it checks afterwards what it cannot
+/// vouch for; a file is linked only if the other tree's copy also has the source's size, mtime
 /// (ns), permission bits and owner, else it is copied as usual.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkFrom {
     pub root: PathBuf,
-    pub paths: HashSet<Vec<u8>>,
+    pub paths: Option<HashSet<Vec<u8>>>,
 }
 
 /// One place where the requested mechanism was not the one that produced the result.

@@ -1,0 +1,90 @@
+/**
+ * Step 7 of a snapshot taken from the worktree's stat cache (issue 4): the clone is hashed
+ * only where it may differ from the records of the parent, which the cache holds.
+ *
+ * Why one scan, after the clone, is enough: a worktree entry whose stat identity at the scan
+ * equals the identity the cache remembered (and is not racily clean) did not change from the
+ * moment it was remembered — before this snapshot began — to the scan, after the clone: ctime
+ * only moves forward. So the clone holds the parent's record there, and the payload root hash
+ * takes it unread. Every other path (the scan's differences) is looked at in the clone itself,
+ * which nobody writes: hashed if present, dropped if not. What the scan cannot see — an entry
+ * created and removed again while the clone ran, so that the clone holds it but neither the
+ * worktree nor the cache does — is caught by counting: the patched index must hold as many
+ * directories, files and symlinks as the clone made. When it does not, or anything else is
+ * out of the ordinary, the caller hashes the clone whole.
+ *
+ * The copy engine links every file whose parent copy matches the source's size, mtime, mode and
+ * owner. A file the scan found changed may have been linked all the same (a same-size write
+ * that kept the mtime); such files are copied again from the worktree before they are hashed.
+ */
+import { lstat, mkdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { JvsError } from '../errors.js';
+import { underReady } from '../manifest/tree-diff.js';
+import type { TreeEdit } from '../manifest/tree.js';
+import { getCore, indexEntryAt, patchIndex, type CloneReport, type HashRecord, type IndexEntry, type ScanDifference, type WalkEntry } from '../native/index.js';
+import { trustBefore, type StatCache } from '../statcache/cache.js';
+import { unsupportedFileError } from './unsupported.js';
+
+export interface FromCache {
+  rootHash: string;
+  /** The manifest's edits against the parent's trees. */
+  edits: TreeEdit[];
+  /** The cache patched to the new snapshot's records (its `base` is the caller's to set). */
+  cache: StatCache;
+}
+
+const pathOf = (d: ScanDifference, cache: StatCache): Buffer => d.entry?.path ?? indexEntryAt(cache.body, d.at!).entry.path;
+
+const abs = (root: string, rel: Buffer): Buffer => Buffer.concat([Buffer.from(`${root}/`), rel]);
+
+/** Copies the worktree's files at `paths` into the clone again, over what the clone holds. */
+async function recopy(payload: string, tmp: string, scratch: string, paths: readonly Buffer[]): Promise<void> {
+  if (paths.length === 0) return;
+  const stage = join(scratch, 'recopy');
+  await mkdir(scratch, { recursive: true });
+  await getCore().materializeEntries(payload, paths, stage, { engine: 'copy' });
+  for (const [i, p] of paths.entries()) await rename(join(stage, String(i)), abs(tmp, p));
+}
+
+/**
+ * Hashes the clone `tmp` of `payload` from `cache` (whose base is the parent), after the clone
+ * and before the tree is synced. `linked` says the copy engine linked from the parent.
+ * Undefined when the clone must be hashed whole; throws E_UNSUPPORTED_FILE for a special file.
+ */
+export async function hashFromCache(payload: string, tmp: string, scratch: string, cache: StatCache, report: CloneReport, linked: boolean, scanNs: bigint): Promise<FromCache | undefined> {
+  const diffs = await getCore().scanWorktree(payload, cache.body, trustBefore(cache.takenNs));
+  const special = diffs.map((d) => d.entry && unsupportedFileError(d.entry)).find((e): e is JvsError => e !== undefined);
+  if (special) throw special;
+  const paths = diffs.map((d) => pathOf(d, cache));
+  if (paths.some(underReady)) return undefined;
+
+  try {
+    if (linked) await recopy(payload, tmp, scratch, diffs.filter((d) => d.entry?.kind === 'file' && d.at !== undefined && !d.same).map((d) => d.entry!.path));
+  } catch {
+    return undefined; // the worktree changed under the copy; hashing the clone whole is exact
+  }
+  const present = await Promise.all(paths.map((p) => lstat(abs(tmp, p)).then(() => true, () => false)));
+  const records = await getCore().hashPaths(tmp, paths.filter((_, i) => present[i]));
+
+  const entries: Array<{ path: Buffer; entry?: IndexEntry }> = [];
+  const edits: TreeEdit[] = [];
+  let next = 0;
+  for (const [i, d] of diffs.entries()) {
+    const path = paths[i]!;
+    const r: HashRecord | undefined = present[i] ? records[next++] : undefined;
+    edits.push({ path, ...(r ? { record: r } : {}) });
+    if (!r) {
+      entries.push({ path });
+      continue;
+    }
+    // The scan read this file and found its content; the clone holds the same: its identity holds it.
+    const vouched = d.same && d.stable && d.entry !== undefined && r.kind === 'file' && r.hash === d.hash;
+    entries.push({ path, entry: { kind: r.kind, path, perm: r.perm, size: r.size, hash: r.hash, ...(vouched ? { statId: (d.entry as WalkEntry).statId } : {}) } });
+  }
+  const body = patchIndex(cache.body, entries);
+  const summary = await getCore().summarizeIndex(body);
+  if (summary.dirs !== report.dirs || summary.files !== report.files || summary.symlinks !== report.symlinks) return undefined;
+  return { rootHash: summary.rootHash, edits, cache: { takenNs: scanNs, base: null, body } };
+}

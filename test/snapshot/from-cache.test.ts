@@ -1,0 +1,80 @@
+/**
+ * Snapshots taken from the stat cache (src/snapshot/from-cache.ts) must be exactly the
+ * snapshots a whole hash makes: same payload root hash as the published tree, the same
+ * manifest objects as building them from that tree's records, and a cache that holds exactly
+ * the new snapshot's records. And when the clone holds something the scan cannot see, the
+ * cache is not used.
+ */
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { readFile } from 'node:fs/promises';
+import { buildTrees } from '../../src/manifest/tree.js';
+import { pointerPath } from '../../src/manifest/store.js';
+import { decodeIndex, getCore } from '../../src/native/index.js';
+import { hashFromCache } from '../../src/snapshot/from-cache.js';
+import { loadStatCache } from '../../src/statcache/cache.js';
+import { edit, rng } from '../support/random-tree.js';
+import { freshRepo, tempDir } from '../support/repo.js';
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await tempDir('from-cache');
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const recordKey = (x: { kind: string; path: Buffer; perm: number; size: number; hash: string }): string =>
+  `${x.kind} ${x.path.toString('latin1')} ${x.perm} ${x.size} ${x.hash}`;
+
+describe('a snapshot from the cache is the snapshot a whole hash makes', () => {
+  it.each(Array.from({ length: 25 }, (_, i) => 2000 + i))('seed %i', async (seed) => {
+    const r = rng(seed);
+    const { repo, root } = await freshRepo(tmp, `s${seed}`);
+    const main = join(root, 'main');
+    for (let i = 0; i < 12; i++) await edit(main, r);
+    await repo.snapshot({ worktree: 'main' });
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 1 + Math.floor(r() * 4); i++) await edit(main, r);
+      // The clone is not hashed whole: the cache vouches for it.
+      const whole = vi.spyOn(getCore(), 'hashTree');
+      const d = await repo.snapshot({ worktree: 'main' });
+      expect(whole).not.toHaveBeenCalled();
+      whole.mockRestore();
+      const dir = join(root, '.jvs/snapshots', d.snapshot_id);
+      const hashed = await getCore().hashTree(dir, { records: true });
+      expect(d.payload_root_hash).toBe(hashed.rootHash);
+      expect(hashed.rootHash).toBe((await getCore().hashTree(main)).rootHash);
+      const [rootId] = (await readFile(pointerPath(repo.layout, d.snapshot_id), 'utf8')).split(' ');
+      expect(rootId).toBe(buildTrees(hashed.records!).root);
+      const cache = (await loadStatCache(repo.layout, 'main'))!;
+      expect(cache.base).toBe(d.snapshot_id);
+      expect([...decodeIndex(cache.body)].map(recordKey).sort()).toEqual(hashed.records!.map(recordKey).sort());
+      const v = await repo.verify(d.snapshot_id);
+      expect(v.payload_hash_valid && !v.tamper_detected).toBe(true);
+    }
+  });
+});
+
+describe('what the scan cannot see', () => {
+  it('a clone holding an entry that neither the worktree nor the cache has is not vouched for', async () => {
+    const { repo, root } = await freshRepo(tmp, 'extra');
+    const main = join(root, 'main');
+    await writeFile(join(main, 'a'), 'a');
+    await repo.snapshot({ worktree: 'main' });
+    const cache = (await loadStatCache(repo.layout, 'main'))!;
+    // A clone made while `ghost` existed for a moment.
+    await writeFile(join(main, 'ghost'), 'boo');
+    const clone = join(tmp, 'extra-clone');
+    const report = await getCore().cloneTree(main, clone, { engine: 'copy' });
+    await rm(join(main, 'ghost'));
+    expect(await hashFromCache(main, clone, join(tmp, 'extra-scratch'), cache, report, false, 0n)).toBeUndefined();
+    // The same clone without it is vouched for.
+    await rm(join(clone, 'ghost'));
+    const honest = { ...report, files: report.files - 1 };
+    const quick = await hashFromCache(main, clone, join(tmp, 'extra-scratch'), cache, honest, false, 0n);
+    expect(quick?.rootHash).toBe((await getCore().hashTree(clone)).rootHash);
+  });
+});
