@@ -243,11 +243,12 @@ export interface NativeCore {
    * files of the index's kind and size are. Returns, in path order, index entries missing from
    * the worktree, walked entries the index lacks, and entries in both that differ or were read
    * (`same` when found equal). `.READY` entries are not listed. A malformed index → E_IO.
+   * The index is read where it lies while the promise is pending: do not change it until then.
    */
   scanWorktree(root: string, index: Buffer, trustBeforeNs: bigint, opts?: CommonOptions): Promise<ScanDifference[]>;
   /**
    * What an index describes: the payload root hash (CONTRACT §4) of its records and how many
-   * of each kind it holds. Malformed → E_IO.
+   * of each kind it holds. Malformed → E_IO. Do not change the index until the promise settles.
    */
   summarizeIndex(index: Buffer, opts?: CommonOptions): Promise<IndexSummary>;
   /** Clones src into dst, which must not exist. On failure nothing is left at dst. */

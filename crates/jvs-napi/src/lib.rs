@@ -142,7 +142,9 @@ pub fn hash_paths<'env>(
 }
 
 /// Walks `root` and compares it with `index` (packed, src/codec.rs), trusting remembered stat
-/// identities of files modified before `trust_before` (ns); resolves to the packed differences.
+/// identities of entries modified before `trust_before` (ns); resolves to the packed
+/// differences. The index is read in place on the worker (at 1M entries a copy would be over
+/// 100 MB): the caller must not change it until the promise settles (NativeCore contract).
 #[napi(ts_return_type = "Promise<Buffer | CoreFailure>")]
 pub fn scan_worktree<'env>(
     env: &'env Env,
@@ -153,7 +155,6 @@ pub fn scan_worktree<'env>(
     on_progress: Option<ProgressFn>,
 ) -> Result<Object<'env>> {
     let root = PathBuf::from(root);
-    let index = index.to_vec();
     let (trust_before, _) = trust_before.get_i64();
     spawn_op(env, token.ctx.clone(), on_progress, move |ctx| {
         let entries = codec::decode_index(&index).ok_or_else(|| jvs_core::Error::new(jvs_core::Code::Io, "malformed worktree index"))?;
@@ -172,7 +173,7 @@ pub struct IndexSummaryJs {
 /// The payload root hash of the records an index (packed, src/codec.rs) holds, and its counts.
 #[napi(ts_return_type = "Promise<IndexSummaryJs | CoreFailure>")]
 pub fn summarize_index<'env>(env: &'env Env, index: Buffer, token: &CancelToken) -> Result<Object<'env>> {
-    let index = index.to_vec();
+    // Read in place, as scan_worktree's.
     spawn_op(env, token.ctx.clone(), None, move |_| {
         let entries = codec::decode_index(&index).ok_or_else(|| jvs_core::Error::new(jvs_core::Code::Io, "malformed worktree index"))?;
         let s = jvs_core::scan::summarize_index(&entries);
