@@ -93,6 +93,13 @@ function readEntry(buf: Buffer, r: Reader): WalkEntry {
   return entry;
 }
 
+/** The identity with another device number (bytes 28..36): a btrfs snapshot's entry as its source has it. */
+export function statIdWithDev(statId: string, dev: bigint): string {
+  const b = Buffer.from(statId, 'latin1');
+  b.writeBigUInt64LE(dev, 28);
+  return b.toString('latin1');
+}
+
 export function decodeEntries(buf: Buffer): WalkEntry[] {
   const r = new Reader(buf);
   const out: WalkEntry[] = [];

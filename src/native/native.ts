@@ -26,7 +26,7 @@ export interface Binding {
   walk(root: string, token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
   hashTree(root: string, wantRecords: boolean, known: Buffer | null, token: CancelToken, onProgress?: ProgressFn | null): Promise<RawHash | Failure>;
   hashPaths(root: string, paths: Buffer[], token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
-  scanWorktree(root: string, index: Buffer, trustBefore: bigint, token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
+  scanWorktree(root: string, index: Buffer, trustBefore: bigint, ignoreDev: boolean, token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
   summarizeIndex(index: Buffer, token: CancelToken): Promise<IndexSummary | Failure>;
   cloneTree(
     src: string,
@@ -155,7 +155,7 @@ export function createNativeCore(binding: Binding): NativeCore {
     },
 
     async scanWorktree(root, index, trustBeforeNs, opts) {
-      return decodeDifferences(await call(binding, opts, (t) => binding.scanWorktree(root, index, trustBeforeNs, t, opts?.onProgress ?? null)));
+      return decodeDifferences(await call(binding, opts, (t) => binding.scanWorktree(root, index, trustBeforeNs, opts?.ignoreDev === true, t, opts?.onProgress ?? null)));
     },
 
     async summarizeIndex(index, opts) {

@@ -176,6 +176,14 @@ export interface ScanDifference {
   foreign: boolean;
 }
 
+export interface ScanOptions extends CommonOptions {
+  /**
+   * Compare identities without their device: `root` is a btrfs snapshot of the tree the
+   * index's identities were taken in (same inodes and times, another device number).
+   */
+  ignoreDev?: boolean;
+}
+
 export interface HashOptions extends CommonOptions {
   /** Return the per-entry records (for the manifest). Default false. */
   records?: boolean;
@@ -245,7 +253,7 @@ export interface NativeCore {
    * (`same` when found equal). `.READY` entries are not listed. A malformed index → E_IO.
    * The index is read where it lies while the promise is pending: do not change it until then.
    */
-  scanWorktree(root: string, index: Buffer, trustBeforeNs: bigint, opts?: CommonOptions): Promise<ScanDifference[]>;
+  scanWorktree(root: string, index: Buffer, trustBeforeNs: bigint, opts?: ScanOptions): Promise<ScanDifference[]>;
   /**
    * What an index describes: the payload root hash (CONTRACT §4) of its records and how many
    * of each kind it holds. Malformed → E_IO. Do not change the index until the promise settles.

@@ -5,7 +5,7 @@
  * `.READY` can be written), then sealed read-only before publication; v8.2 reads it as an
  * ordinary directory.
  */
-import { lstat, rm } from 'node:fs/promises';
+import { lstat, readFile, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { READY } from '../formats/markers.js';
@@ -18,10 +18,17 @@ import { getCore, type WalkEntry } from '../native/index.js';
  * than the payload's) is cloned; and the ioctl may refuse (EPERM: only the subvolume's owner
  * may snapshot it without privilege; EXDEV: `.jvs/snapshots/` is on another file system).
  */
-export async function takeSubvolumeSnapshot(payload: string, tmp: string, walked: readonly WalkEntry[]): Promise<string | undefined> {
-  const dev = (await lstat(payload, { bigint: true })).dev;
-  const foreign = walked.find((e) => e.dev !== dev);
-  if (foreign) return `${foreign.path.toString()} is another subvolume or a mount point`;
+export async function takeSubvolumeSnapshot(payload: string, tmp: string, walked: readonly WalkEntry[] | undefined): Promise<string | undefined> {
+  if (walked) {
+    const dev = (await lstat(payload, { bigint: true })).dev;
+    const foreign = walked.find((e) => e.dev !== dev);
+    if (foreign) return `${foreign.path.toString()} is another subvolume or a mount point`;
+  } else {
+    // Without a walk: mount points from the kernel's table; nested subvolumes are the caller's
+    // to find in the snapshot (an empty placeholder on another device).
+    const mount = await mountUnder(payload);
+    if (mount) return `${mount} is a mount point`;
+  }
   // The snapshot ioctl commits a transaction: what it took is durable when it returns, so the
   // tree needs no fsync (§3.4 step 6). A refusal leaves nothing at `tmp`.
   try {
@@ -31,6 +38,25 @@ export async function takeSubvolumeSnapshot(payload: string, tmp: string, walked
   }
   // The root-level `.READY` (a v8.2 restore leftover) is never part of a snapshot (§3.4 step 2).
   await rm(join(tmp, READY), { recursive: true, force: true });
+  return undefined;
+}
+
+/** A mount point strictly inside `dir` (from /proc/self/mountinfo), or why none can be ruled out. */
+async function mountUnder(dir: string): Promise<string | undefined> {
+  const root = `${await realpath(dir)}/`;
+  let table: string;
+  try {
+    table = await readFile('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return `${dir} (mounts cannot be listed)`;
+  }
+  for (const line of table.split('\n')) {
+    // Field 5 is the mount point, with space, tab, newline and backslash as octal escapes.
+    const field = line.split(' ')[4];
+    if (!field) continue;
+    const point = field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if (point.startsWith(root)) return point.slice(root.length);
+  }
   return undefined;
 }
 

@@ -26,7 +26,7 @@ import type { RepoLayout } from '../repo/layout.js';
 import { pathExists } from '../fs/exists.js';
 import { removeTree } from '../gc/remove-tree.js';
 import { sealSubvolumeSnapshot, takeSubvolumeSnapshot } from './btrfs.js';
-import { hashFromCache } from './from-cache.js';
+import { hashFromCache, hashSnapshotFromCache, type FromCache } from './from-cache.js';
 import { unsupportedFileError } from './unsupported.js';
 
 export type { Degradation } from '../engine/degradation.js';
@@ -208,14 +208,11 @@ interface CacheBase {
   linkFrom?: CloneOptions['linkFrom'];
 }
 
-/**
- * The cache when it describes the parent of a whole snapshot cloned by an engine that reports
- * what it made (not btrfs-snapshot), and the parent's manifest is at hand.
- */
+/** The cache when it describes the parent of a whole snapshot, and the parent's manifest is at hand. */
 async function cacheBase(layout: RepoLayout, req: SnapshotRequest): Promise<CacheBase | undefined> {
   const cache = req.statCache;
   const whole = !req.paths || req.paths.includes('.');
-  if (!cache || !whole || !req.parentId || cache.base !== req.parentId || req.engine === 'btrfs-snapshot') return undefined;
+  if (!cache || !whole || !req.parentId || cache.base !== req.parentId) return undefined;
   const parent = await readDescriptor(layout.descriptor(req.parentId)).catch(() => undefined);
   const parentRoot = parent && (await manifestRoot(layout, parent.snapshot_id, parent.payload_root_hash));
   if (!parent || !parentRoot) return undefined;
@@ -235,9 +232,10 @@ interface Materialized {
  * Step 5: the payload (or each partial path at its relative location) into `tmp`; `scratch`
  * is a private directory for staging single entries (removed by the caller). btrfs-snapshot
  * takes a whole worktree as one subvolume snapshot (src/snapshot/btrfs.ts); a partial snapshot,
- * or a worktree it cannot take whole, is cloned with reflink.
+ * or a worktree it cannot take whole, is cloned with reflink. Without the walk `before` (a
+ * snapshot from the cache), nested subvolumes are found in the snapshot afterwards.
  */
-async function materialize(req: SnapshotRequest, tmp: string, scratch: string, linkFrom: CloneOptions['linkFrom'], before: readonly WalkEntry[]): Promise<Materialized> {
+async function materialize(req: SnapshotRequest, tmp: string, scratch: string, linkFrom: CloneOptions['linkFrom'], before: readonly WalkEntry[] | undefined): Promise<Materialized> {
   let notSnapshot: string | undefined;
   if (req.engine === 'btrfs-snapshot' && (!req.paths || req.paths.includes('.'))) {
     notSnapshot = await takeSubvolumeSnapshot(req.payload, tmp, before);
@@ -288,7 +286,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
   const walking = base ? undefined : walkAhead(req.payload);
   const parent = base ? Promise.resolve(undefined) : linkableParent(layout, req);
   parent.catch(() => undefined);
-  const before = walking ? await checkSource(walking, req.paths) : [];
+  const before = walking ? await checkSource(walking, req.paths) : undefined;
   const hashCache = !base && req.statCache ? { takenNs: req.statCache.takenNs, entries: cachedHashes(req.statCache) } : undefined;
   const id = await newSnapshotId(layout);
   const tmp = layout.snapshotTmp(id);
@@ -299,12 +297,28 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     crashPoint('snapshot:intent');
 
     const scratch = join(layout.extTmp, `${id}.partial`);
-    const linkFrom = base ? base.linkFrom : linkFromParent(layout, hashCache, before, await parent);
-    const made = await materialize(req, tmp, scratch, linkFrom, before).finally(() => (base ? undefined : rm(scratch, { recursive: true, force: true })));
-    const report = made.report;
+    const linkFrom = base ? base.linkFrom : linkFromParent(layout, hashCache, before ?? [], await parent);
+    let made = await materialize(req, tmp, scratch, linkFrom, before).finally(() => (base ? undefined : rm(scratch, { recursive: true, force: true })));
     crashPoint('snapshot:materialized');
     // Step 7 from the cache (before the sync: it may copy a file again), when it can vouch for the clone.
-    const quick = base && report ? await hashFromCache(req.payload, tmp, scratch, base.cache, report, base.linkFrom !== undefined, nowNs()).finally(() => rm(scratch, { recursive: true, force: true })) : undefined;
+    let quick: FromCache | undefined;
+    if (base) {
+      try {
+        if (made.engine === 'btrfs-snapshot') {
+          const frozen = await hashSnapshotFromCache(tmp, base.cache, (await lstat(req.payload, { bigint: true })).dev, nowNs());
+          if (frozen && 'foreign' in frozen) {
+            // A nested subvolume, which the snapshot shows empty: the worktree is cloned instead.
+            await removeTree(tmp);
+            const cloned = await cloneSource(req, tmp, scratch, undefined);
+            made = { engine: CORE_TO_STORED[cloned.engine], report: cloned, notSnapshot: `${frozen.foreign.toString()} is another subvolume or a mount point` };
+            quick = await hashFromCache(req.payload, tmp, scratch, base.cache, cloned, false, nowNs());
+          } else quick = frozen;
+        } else if (made.report) quick = await hashFromCache(req.payload, tmp, scratch, base.cache, made.report, base.linkFrom !== undefined, nowNs());
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    }
+    const report = made.report;
     // A subvolume snapshot is durable when taken (src/snapshot/btrfs.ts).
     if (report) await getCore().syncTree(tmp);
     crashPoint('snapshot:synced');
@@ -318,15 +332,15 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
       // A file whose stat the cache vouches for, identical before and after its clone, holds
       // the cached content in the clone too: its hash is taken instead of reading it.
       const full = !req.paths || req.paths.includes('.');
-      const after = full && hashCache ? await statsAfterClone(req, hashCache, before, linkFrom, report) : undefined;
-      const known = after && hashCache ? knownHashes(hashCache, before, after) : [];
+      const after = full && hashCache && before ? await statsAfterClone(req, hashCache, before, linkFrom, report) : undefined;
+      const known = after && hashCache && before ? knownHashes(hashCache, before, after) : [];
       const hashed = await getCore().hashTree(tmp, { records: true, known });
       const records = hashed.records ?? [];
       await writeManifest(layout, id, records, hashed.rootHash);
       rootHash = hashed.rootHash;
       if (after) {
         // Entries that held still around the clone hold what the clone's records say.
-        const still = stillStats(before, after);
+        const still = stillStats(before!, after);
         statCache = cacheOfRecords(id, takenNs, records, (r) => still.get(pathKey(r.path)));
       }
     }

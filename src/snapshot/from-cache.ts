@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { JvsError } from '../errors.js';
 import { underReady } from '../manifest/tree-diff.js';
 import type { TreeEdit } from '../manifest/tree.js';
-import { getCore, indexEntryAt, patchIndex, type CloneReport, type HashRecord, type IndexEntry, type ScanDifference, type WalkEntry } from '../native/index.js';
+import { getCore, indexEntryAt, patchIndex, statIdWithDev, type CloneReport, type HashRecord, type IndexEntry, type IndexSummary, type ScanDifference } from '../native/index.js';
 import { trustBefore, type StatCache } from '../statcache/cache.js';
 import { unsupportedFileError } from './unsupported.js';
 
@@ -49,25 +49,14 @@ async function recopy(payload: string, tmp: string, scratch: string, paths: read
 }
 
 /**
- * Hashes the clone `tmp` of `payload` from `cache` (whose base is the parent), after the clone
- * and before the tree is synced. `linked` says the copy engine linked from the parent.
- * Undefined when the clone must be hashed whole; throws E_UNSUPPORTED_FILE for a special file.
+ * The new snapshot's cache and manifest edits, given the differences between the cache and
+ * the tree the clone `tmp` was made of: every path listed is looked at in `tmp`. `remember`
+ * gives the identity to keep for an entry found unchanged (that of the worktree's entry).
  */
-export async function hashFromCache(payload: string, tmp: string, scratch: string, cache: StatCache, report: CloneReport, linked: boolean, scanNs: bigint): Promise<FromCache | undefined> {
-  const diffs = await getCore().scanWorktree(payload, cache.body, trustBefore(cache.takenNs));
-  const special = diffs.map((d) => d.entry && unsupportedFileError(d.entry)).find((e): e is JvsError => e !== undefined);
-  if (special) throw special;
+async function patchFromDiffs(tmp: string, cache: StatCache, diffs: readonly ScanDifference[], scanNs: bigint, remember: (statId: string) => string): Promise<FromCache & { summary: IndexSummary }> {
   const paths = diffs.map((d) => pathOf(d, cache));
-  if (paths.some(underReady)) return undefined;
-
-  try {
-    if (linked) await recopy(payload, tmp, scratch, diffs.filter((d) => d.entry?.kind === 'file' && d.at !== undefined && !d.same).map((d) => d.entry!.path));
-  } catch {
-    return undefined; // the worktree changed under the copy; hashing the clone whole is exact
-  }
   const present = await Promise.all(paths.map((p) => lstat(abs(tmp, p)).then(() => true, () => false)));
   const records = await getCore().hashPaths(tmp, paths.filter((_, i) => present[i]));
-
   const entries: Array<{ path: Buffer; entry?: IndexEntry }> = [];
   const edits: TreeEdit[] = [];
   let next = 0;
@@ -79,12 +68,52 @@ export async function hashFromCache(payload: string, tmp: string, scratch: strin
       entries.push({ path });
       continue;
     }
-    // The scan read this file and found its content; the clone holds the same: its identity holds it.
-    const vouched = d.same && d.stable && d.entry !== undefined && r.kind === 'file' && r.hash === d.hash;
-    entries.push({ path, entry: { kind: r.kind, path, perm: r.perm, size: r.size, hash: r.hash, ...(vouched ? { statId: (d.entry as WalkEntry).statId } : {}) } });
+    // Found unchanged (read, or compared) with its identity held: the identity holds the record.
+    const vouched = d.same && d.stable && d.entry !== undefined && r.kind === d.entry.kind && (r.kind === 'dir' || r.hash === d.hash);
+    entries.push({ path, entry: { kind: r.kind, path, perm: r.perm, size: r.size, hash: r.hash, ...(vouched ? { statId: remember(d.entry!.statId) } : {}) } });
   }
   const body = patchIndex(cache.body, entries);
   const summary = await getCore().summarizeIndex(body);
+  return { rootHash: summary.rootHash, edits, cache: { takenNs: scanNs, base: null, body }, summary };
+}
+
+/** Special files are refused; `.READY` trees below the root are left to the whole hash (undefined). */
+function usable(diffs: readonly ScanDifference[], cache: StatCache): boolean {
+  const special = diffs.map((d) => d.entry && unsupportedFileError(d.entry)).find((e): e is JvsError => e !== undefined);
+  if (special) throw special;
+  return !diffs.some((d) => underReady(pathOf(d, cache)));
+}
+
+/**
+ * Hashes the clone `tmp` of `payload` from `cache` (whose base is the parent), after the clone
+ * and before the tree is synced. `linked` says the copy engine linked from the parent.
+ * Undefined when the clone must be hashed whole; throws E_UNSUPPORTED_FILE for a special file.
+ */
+export async function hashFromCache(payload: string, tmp: string, scratch: string, cache: StatCache, report: CloneReport, linked: boolean, scanNs: bigint): Promise<FromCache | undefined> {
+  const diffs = await getCore().scanWorktree(payload, cache.body, trustBefore(cache.takenNs));
+  if (!usable(diffs, cache)) return undefined;
+  try {
+    if (linked) await recopy(payload, tmp, scratch, diffs.filter((d) => d.entry?.kind === 'file' && d.at !== undefined && !d.same).map((d) => d.entry!.path));
+  } catch {
+    return undefined; // the worktree changed under the copy; hashing the clone whole is exact
+  }
+  const { summary, ...out } = await patchFromDiffs(tmp, cache, diffs, scanNs, (id) => id);
   if (summary.dirs !== report.dirs || summary.files !== report.files || summary.symlinks !== report.symlinks) return undefined;
-  return { rootHash: summary.rootHash, edits, cache: { takenNs: scanNs, base: null, body } };
+  return out;
+}
+
+/**
+ * The same for a btrfs subvolume snapshot `tmp` of the worktree (whose device is
+ * `worktreeDev`). The snapshot itself is scanned: nobody writes it, and it keeps the
+ * worktree's inodes and times, so identities compare without the device — exact, with no race
+ * to guard against. `foreign` names a nested subvolume it shows (an empty placeholder on
+ * another device): the caller clones instead.
+ */
+export async function hashSnapshotFromCache(tmp: string, cache: StatCache, worktreeDev: bigint, scanNs: bigint): Promise<FromCache | { foreign: Buffer } | undefined> {
+  const diffs = await getCore().scanWorktree(tmp, cache.body, trustBefore(cache.takenNs), { ignoreDev: true });
+  const foreign = diffs.find((d) => d.foreign && d.entry);
+  if (foreign) return { foreign: foreign.entry!.path };
+  if (!usable(diffs, cache)) return undefined;
+  const { summary: _, ...out } = await patchFromDiffs(tmp, cache, diffs, scanNs, (id) => statIdWithDev(id, worktreeDev));
+  return out;
 }

@@ -232,6 +232,26 @@ describe.skipIf(!btrfs.dir)('btrfs subvolume snapshots', () => {
     ok(jvs(['verify', '--all'], { cwd: repo.main }));
   });
 
+  it('a snapshot from the stat cache finds a new nested subvolume and clones instead', async () => {
+    const repo = await initRepo('nested-after');
+    await writeFile(join(repo.main, 'a'), 'a');
+    expect(snapshot(repo.main).engine).toBe('btrfs-snapshot');
+    await core.createSubvolume(join(repo.main, 'nested'));
+    await writeFile(join(repo.main, 'nested/n'), 'inside');
+    const s = snapshot(repo.main);
+    expect(s.engine).toBe('reflink-copy');
+    expect(s.stderr).toBe('note: snapshot copied with reflink-copy, not a btrfs subvolume snapshot: nested is another subvolume or a mount point\n');
+    expect(await readFile(join(snapshotDir(repo, s.snapshot_id), 'nested/n'), 'utf8')).toBe('inside');
+    ok(jvs(['verify', '--all'], { cwd: repo.main }));
+    // Without the nested subvolume, snapshots are subvolume snapshots again.
+    await core.deleteSubvolume(join(repo.main, 'nested'));
+    await writeFile(join(repo.main, 'a'), 'b');
+    const again = snapshot(repo.main);
+    expect(again.engine).toBe('btrfs-snapshot');
+    expect(await readFile(join(snapshotDir(repo, again.snapshot_id), 'a'), 'utf8')).toBe('b');
+    ok(jvs(['verify', '--all'], { cwd: repo.main }));
+  });
+
   it('a plain-directory worktree (as v8.2 makes them) keeps working with reflink', async () => {
     const repo = await initRepo('plain');
     await core.deleteSubvolume(repo.main);

@@ -74,13 +74,27 @@ impl Difference {
 /// Whether a walked entry is the index's without looking further: the identity it remembered,
 /// not racily clean. Directories and symlinks too: a directory's identity changes when an
 /// entry is added, removed or renamed in it, which a caller comparing a clone must know.
-fn trusted(w: &Entry, x: &IndexEntry, trust_before: i64) -> bool {
+fn trusted(w: &Entry, x: &IndexEntry, trust: &Trust) -> bool {
     let kind = match x.kind {
         RecordKind::Dir => Kind::Dir,
         RecordKind::File => Kind::File,
         RecordKind::Symlink => Kind::Symlink,
     };
-    w.kind == kind && x.stat == Some(stat_id(w)) && w.mtime_ns < trust_before && w.ctime_ns < trust_before
+    let Some(known) = x.stat else { return false };
+    let seen = stat_id(w);
+    // The device is bytes 28..36 of an identity.
+    let same = if trust.ignore_dev { known[..28] == seen[..28] && known[36..] == seen[36..] } else { known == seen };
+    w.kind == kind && same && w.mtime_ns < trust.before && w.ctime_ns < trust.before
+}
+
+/// When a remembered identity is believed.
+#[derive(Debug, Clone, Copy)]
+pub struct Trust {
+    /// Entries modified (mtime or ctime, ns) at or after this are racily clean: not trusted.
+    pub before: i64,
+    /// Compare identities without the device: the tree scanned is a btrfs snapshot of the one
+    /// the identities were taken in (same inodes and times, another device number).
+    pub ignore_dev: bool,
 }
 
 /// Walks `root` and compares it with `index` (sorted by path bytes, as the walk is). Returns,
@@ -88,7 +102,7 @@ fn trusted(w: &Entry, x: &IndexEntry, trust_before: i64) -> bool {
 /// and entries present in both that differ or could not be trusted (those found equal — files
 /// read, directories and symlinks compared — come back `same`). Entries named `.READY` are
 /// never part of a payload and are not listed.
-pub fn scan(root: &std::path::Path, index: &[IndexEntry], trust_before: i64, ctx: &Ctx) -> Result<Vec<Difference>> {
+pub fn scan(root: &std::path::Path, index: &[IndexEntry], trust: Trust, ctx: &Ctx) -> Result<Vec<Difference>> {
     let dev = std::fs::metadata(root).map_err(|e| Error::io("stat", path_bytes(root), &e))?.dev();
     let walked = walk(root, ctx)?;
     let mut out = Vec::new();
@@ -108,7 +122,7 @@ pub fn scan(root: &std::path::Path, index: &[IndexEntry], trust_before: i64, ctx
         let foreign = w.dev != dev;
         // Listed anyway when foreign, for a caller that must know of other devices.
         let settled = |w: Entry, hash: Option<[u8; 32]>| Difference { hash, same: true, stable: true, foreign: true, ..Difference::new(Some(x.at), Some(w)) };
-        if trusted(&w, x, trust_before) {
+        if trusted(&w, x, &trust) {
             if foreign {
                 let hash = (w.kind != Kind::Dir).then_some(x.hash);
                 out.push(settled(w, hash));

@@ -6,12 +6,12 @@ use std::path::Path;
 
 use common::*;
 use jvs_core::hash::{hash_tree, Record};
-use jvs_core::scan::{scan, stat_id, Difference, IndexEntry};
+use jvs_core::scan::{scan, stat_id, Difference, IndexEntry, Trust};
 use jvs_core::walk::walk;
 use jvs_core::Ctx;
 
 /// Far in the future: every walked entry is outside the racy window.
-const TRUST_ALL: i64 = i64::MAX;
+const TRUST_ALL: Trust = Trust { before: i64::MAX, ignore_dev: false };
 
 /// The index of a tree as it is now: its records, each remembering its current identity.
 fn index_of<'a>(records: &'a [Record], root: &Path, remember: bool) -> Vec<IndexEntry<'a>> {
@@ -74,7 +74,7 @@ fn racy_entries_are_read_even_with_the_same_identity() {
     contract_tree(t.path());
     let records = hash_tree(t.path(), &Ctx::new()).unwrap().records;
     let idx = index_of(&records, t.path(), true);
-    let ds = scan(t.path(), &idx, i64::MIN, &Ctx::new()).unwrap();
+    let ds = scan(t.path(), &idx, Trust { before: i64::MIN, ignore_dev: false }, &Ctx::new()).unwrap();
     assert_eq!(paths(&ds, &records), vec!["a.txt", "link", "sub", "sub/b.txt", "sub/empty"]);
     assert!(ds.iter().all(|d| d.same));
 }
@@ -118,4 +118,22 @@ fn a_retargeted_symlink_differs_and_carries_its_target_hash() {
     let ds = scan(t.path(), &idx, TRUST_ALL, &Ctx::new()).unwrap();
     assert_eq!(paths(&ds, &records), vec!["link"]);
     assert_eq!(ds[0].hash, Some(jvs_core::hash::sha256(b"sub/b.txt")));
+}
+
+#[test]
+fn identities_of_another_device_are_trusted_only_when_told_to_ignore_the_device() {
+    let t = tempfile::tempdir().unwrap();
+    contract_tree(t.path());
+    let records = hash_tree(t.path(), &Ctx::new()).unwrap().records;
+    let mut idx = index_of(&records, t.path(), true);
+    // As a btrfs snapshot of the tree would show them: another device, all else equal.
+    for x in idx.iter_mut() {
+        if let Some(id) = x.stat.as_mut() {
+            id[28] ^= 1;
+        }
+    }
+    let ds = scan(t.path(), &idx, TRUST_ALL, &Ctx::new()).unwrap();
+    assert_eq!(paths(&ds, &records), vec!["a.txt", "link", "sub", "sub/b.txt", "sub/empty"]);
+    let ds = scan(t.path(), &idx, Trust { ignore_dev: true, ..TRUST_ALL }, &Ctx::new()).unwrap();
+    assert!(ds.is_empty());
 }

@@ -142,7 +142,8 @@ pub fn hash_paths<'env>(
 }
 
 /// Walks `root` and compares it with `index` (packed, src/codec.rs), trusting remembered stat
-/// identities of entries modified before `trust_before` (ns); resolves to the packed
+/// identities of entries modified before `trust_before` (ns), with or without their device
+/// (`ignore_dev`: `root` is a btrfs snapshot of the tree they were taken in); resolves to the packed
 /// differences. The index is read in place on the worker (at 1M entries a copy would be over
 /// 100 MB): the caller must not change it until the promise settles (NativeCore contract).
 #[napi(ts_return_type = "Promise<Buffer | CoreFailure>")]
@@ -151,14 +152,15 @@ pub fn scan_worktree<'env>(
     root: String,
     index: Buffer,
     trust_before: BigInt,
+    ignore_dev: bool,
     token: &CancelToken,
     on_progress: Option<ProgressFn>,
 ) -> Result<Object<'env>> {
     let root = PathBuf::from(root);
-    let (trust_before, _) = trust_before.get_i64();
+    let trust = jvs_core::scan::Trust { before: trust_before.get_i64().0, ignore_dev };
     spawn_op(env, token.ctx.clone(), on_progress, move |ctx| {
         let entries = codec::decode_index(&index).ok_or_else(|| jvs_core::Error::new(jvs_core::Code::Io, "malformed worktree index"))?;
-        jvs_core::scan::scan(&root, &entries, trust_before, ctx).map(|ds| Buffer::from(codec::encode_differences(&ds)))
+        jvs_core::scan::scan(&root, &entries, trust, ctx).map(|ds| Buffer::from(codec::encode_differences(&ds)))
     })
 }
 

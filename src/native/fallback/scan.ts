@@ -4,7 +4,7 @@ import { lstat, stat } from 'node:fs/promises';
 
 import { decodeIndex, statIdOf } from '../codec.js';
 import { assembleRecords } from '../records.js';
-import type { CommonOptions, IndexEntry, IndexSummary, ScanDifference, WalkEntry } from '../types.js';
+import type { IndexEntry, IndexSummary, ScanDifference, ScanOptions, WalkEntry } from '../types.js';
 import { JvsCoreError } from './errors.js';
 import { hashPaths } from './hash.js';
 import { TreePaths, baseName, walkTree } from './walk.js';
@@ -14,8 +14,10 @@ const READY = Buffer.from('.READY');
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
 /** The identity the index remembered, of an entry of its kind, not racily clean (any kind). */
-function trusted(w: WalkEntry, x: IndexEntry, trustBeforeNs: bigint): boolean {
-  return w.kind === x.kind && x.statId === w.statId && w.mtimeNs < trustBeforeNs && w.ctimeNs < trustBeforeNs;
+function trusted(w: WalkEntry, x: IndexEntry, trustBeforeNs: bigint, ignoreDev: boolean): boolean {
+  // The device is characters 28..36 of an identity.
+  const same = ignoreDev ? x.statId !== undefined && x.statId.slice(0, 28) === w.statId.slice(0, 28) && x.statId.slice(36) === w.statId.slice(36) : x.statId === w.statId;
+  return w.kind === x.kind && same && w.mtimeNs < trustBeforeNs && w.ctimeNs < trustBeforeNs;
 }
 
 /** The index's entries; malformed or unsorted → E_IO, as the native decoder refuses it. */
@@ -43,7 +45,7 @@ function blank(at: number | undefined, entry: WalkEntry | undefined, foreign = f
   return { ...(at !== undefined ? { at } : {}), ...(entry ? { entry } : {}), same: false, stable: false, foreign };
 }
 
-export async function scanWorktree(root: string, index: Buffer, trustBeforeNs: bigint, opts: CommonOptions = {}): Promise<ScanDifference[]> {
+export async function scanWorktree(root: string, index: Buffer, trustBeforeNs: bigint, opts: ScanOptions = {}): Promise<ScanDifference[]> {
   const dev = (await stat(root, { bigint: true })).dev;
   const walked = await walkTree(root, { onProgress: opts.onProgress, signal: opts.signal });
   const xs = readIndex(index);
@@ -64,7 +66,7 @@ export async function scanWorktree(root: string, index: Buffer, trustBeforeNs: b
     // Equal without reading: listed as `same` (always when foreign, for a caller that must
     // know of other devices; else only when not trusted, so its identity may be remembered).
     const equal = (hash: string | undefined, why: boolean): ScanDifference => ({ ...blank(x.at, w, why), same: true, stable: true, ...(hash !== undefined ? { hash } : {}) });
-    if (trusted(w, x, trustBeforeNs)) {
+    if (trusted(w, x, trustBeforeNs, opts.ignoreDev === true)) {
       if (foreign) out.push(equal(w.kind === 'dir' ? undefined : x.hash, true));
     } else if (w.kind === 'dir' && x.kind === 'dir' && perm === x.perm) {
       out.push(equal(undefined, foreign));
