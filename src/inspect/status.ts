@@ -55,13 +55,20 @@ function worktreeSide(e: WalkEntry, hash: string | undefined): Side | undefined 
   return { kind: e.kind, path: e.path, size: e.size, perm: e.mode & 0o777, ...(hash !== undefined ? { hash } : {}) };
 }
 
-/** The worktree's stat cache of `head`: the saved one, or a fresh one of the head's records. */
-async function cacheOfHead(repo: Repository, worktree: string, head: string | null, takenNs: bigint): Promise<{ cache: StatCache; fresh: boolean; known: boolean }> {
-  const saved = await loadStatCache(repo.layout, worktree);
+interface HeadCache {
+  cache: StatCache;
+  /** Made now from the head's records (not loaded). */
+  fresh: boolean;
+  /** Whether it may be saved: a head without a descriptor compares as empty, under no name. */
+  known: boolean;
+}
+
+/** The worktree's stat cache of `head`: the saved one (unless `rebuild`), or a fresh one of the head's records. */
+async function cacheOfHead(repo: Repository, worktree: string, head: string | null, takenNs: bigint, rebuild = false): Promise<HeadCache> {
+  const saved = rebuild ? undefined : await loadStatCache(repo.layout, worktree);
   if (saved && saved.base === head) return { cache: saved, fresh: false, known: true };
   const d = head ? await tryDescriptor(repo.layout, head) : undefined;
   const records = d ? await snapshotRecords(repo, d) : [];
-  // A head without a descriptor compares as empty, but no cache is saved under its name.
   return { cache: cacheOfRecords(head, takenNs, records), fresh: true, known: !head || d !== undefined };
 }
 
@@ -91,8 +98,15 @@ export async function status(repo: Repository, worktree: string): Promise<Status
   const head = cfg.head_snapshot_id ?? null;
   // Before the walk: the reference point of the racy rule for what this scan remembers.
   const takenNs = nowNs();
-  const { cache, fresh, known } = await cacheOfHead(repo, worktree, head, takenNs);
-  const diffs = await getCore().scanWorktree(payload, cache.body, trustBefore(cache.takenNs));
+  let { cache, fresh, known } = await cacheOfHead(repo, worktree, head, takenNs);
+  const scan = (c: StatCache): Promise<ScanDifference[]> => getCore().scanWorktree(payload, c.body, trustBefore(c.takenNs));
+  // A saved cache the scan cannot use (malformed past its checksum: only a bug makes one)
+  // changes speed, not results: the scan runs again on a fresh one.
+  const diffs = await scan(cache).catch(async (e: unknown) => {
+    if (fresh) throw e;
+    ({ cache, fresh, known } = await cacheOfHead(repo, worktree, head, takenNs, true));
+    return scan(cache);
+  });
 
   const added: StatusChange[] = [];
   const removed: StatusChange[] = [];

@@ -161,7 +161,11 @@ async function planFromCache(repo: Repository, worktree: string, cfg: WorktreeCo
   if (!cache || !head || cache.base !== head.snapshot_id || target.partial_paths) return undefined;
   // Before the scan: the reference point of the racy rule for what it remembers.
   const takenNs = nowNs();
-  const diffs = await getCore().scanWorktree(repo.layout.payload(worktree), cache.body, trustBefore(cache.takenNs));
+  const diffs = await getCore()
+    .scanWorktree(repo.layout.payload(worktree), cache.body, trustBefore(cache.takenNs))
+    .catch(() => undefined);
+  // A scan that failed (the worktree changing under it, a cache it cannot use) leaves the plan to the full planner.
+  if (!diffs) return undefined;
   const delta = await planDelta(repo.layout, repo.layout.payload(worktree), cache, diffs, head, target);
   return delta ? { takenNs, delta } : undefined;
 }

@@ -298,22 +298,33 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
 
     const scratch = join(layout.extTmp, `${id}.partial`);
     const linkFrom = base ? base.linkFrom : linkFromParent(layout, hashCache, before ?? [], await parent);
+    // Before the clone: what a snapshot from the cache observes is no older (btrfs: its moment).
+    const cloneNs = nowNs();
     let made = await materialize(req, tmp, scratch, linkFrom, before).finally(() => (base ? undefined : rm(scratch, { recursive: true, force: true })));
     crashPoint('snapshot:materialized');
     // Step 7 from the cache (before the sync: it may copy a file again), when it can vouch for the clone.
     let quick: FromCache | undefined;
     if (base) {
+      /** The worktree cloned again, without links and without the cache's help. */
+      const reclone = async (notSnapshot?: string): Promise<void> => {
+        await removeTree(tmp);
+        const cloned = await cloneSource(req, tmp, scratch, undefined);
+        made = { engine: CORE_TO_STORED[cloned.engine], report: cloned, ...(notSnapshot ? { notSnapshot } : {}) };
+      };
       try {
         if (made.engine === 'btrfs-snapshot') {
-          const frozen = await hashSnapshotFromCache(tmp, base.cache, (await lstat(req.payload, { bigint: true })).dev, nowNs());
+          const frozen = await hashSnapshotFromCache(tmp, base.cache, (await lstat(req.payload, { bigint: true })).dev, cloneNs);
           if (frozen && 'foreign' in frozen) {
             // A nested subvolume, which the snapshot shows empty: the worktree is cloned instead.
-            await removeTree(tmp);
-            const cloned = await cloneSource(req, tmp, scratch, undefined);
-            made = { engine: CORE_TO_STORED[cloned.engine], report: cloned, notSnapshot: `${frozen.foreign.toString()} is another subvolume or a mount point` };
-            quick = await hashFromCache(req.payload, tmp, scratch, base.cache, cloned, false, nowNs());
+            await reclone(`${frozen.foreign.toString()} is another subvolume or a mount point`);
+            const fromClone = await hashFromCache(req.payload, tmp, scratch, base.cache, made.report!, false, nowNs());
+            quick = fromClone === 'relink' ? undefined : fromClone;
           } else quick = frozen;
-        } else if (made.report) quick = await hashFromCache(req.payload, tmp, scratch, base.cache, made.report, base.linkFrom !== undefined, nowNs());
+        } else if (made.report) {
+          const fromClone = await hashFromCache(req.payload, tmp, scratch, base.cache, made.report, base.linkFrom !== undefined, nowNs());
+          if (fromClone === 'relink') await reclone(made.notSnapshot);
+          else quick = fromClone;
+        }
       } finally {
         await rm(scratch, { recursive: true, force: true });
       }

@@ -68,8 +68,10 @@ async function patchFromDiffs(tmp: string, cache: StatCache, diffs: readonly Sca
       entries.push({ path });
       continue;
     }
-    // Found unchanged (read, or compared) with its identity held: the identity holds the record.
-    const vouched = d.same && d.stable && d.entry !== undefined && r.kind === d.entry.kind && (r.kind === 'dir' || r.hash === d.hash);
+    // Found unchanged (read, or compared) with its identity held, and the clone holds the same
+    // (kind, permission bits, content): the identity holds the record.
+    const e = d.entry;
+    const vouched = d.same && d.stable && e !== undefined && r.kind === e.kind && r.perm === (e.mode & 0o777) && (r.kind === 'dir' || r.hash === d.hash);
     entries.push({ path, entry: { kind: r.kind, path, perm: r.perm, size: r.size, hash: r.hash, ...(vouched ? { statId: remember(d.entry!.statId) } : {}) } });
   }
   const body = patchIndex(cache.body, entries);
@@ -77,26 +79,39 @@ async function patchFromDiffs(tmp: string, cache: StatCache, diffs: readonly Sca
   return { rootHash: summary.rootHash, edits, cache: { takenNs: scanNs, base: null, body }, summary };
 }
 
-/** Special files are refused; `.READY` trees below the root are left to the whole hash (undefined). */
+/** Special files are refused; `.READY` trees below the root are left to the whole hash (false). */
 function usable(diffs: readonly ScanDifference[], cache: StatCache): boolean {
   const special = diffs.map((d) => d.entry && unsupportedFileError(d.entry)).find((e): e is JvsError => e !== undefined);
   if (special) throw special;
   return !diffs.some((d) => underReady(pathOf(d, cache)));
 }
 
+/** The scan's differences, or undefined when it failed (the worktree changed under it, a malformed cache). */
+async function scanOrGiveUp(root: string, cache: StatCache, ignoreDev: boolean): Promise<ScanDifference[] | undefined> {
+  return getCore()
+    .scanWorktree(root, cache.body, trustBefore(cache.takenNs), { ignoreDev })
+    .catch(() => undefined);
+}
+
 /**
  * Hashes the clone `tmp` of `payload` from `cache` (whose base is the parent), after the clone
  * and before the tree is synced. `linked` says the copy engine linked from the parent.
- * Undefined when the clone must be hashed whole; throws E_UNSUPPORTED_FILE for a special file.
+ * Undefined when the clone must be hashed whole; `relink` when it must not be used at all: a
+ * linked clone whose changed files could not all be copied again may hold a parent's copy of
+ * a file that changed (same size and mtime), which even a whole hash would take as captured.
+ * Throws E_UNSUPPORTED_FILE for a special file.
  */
-export async function hashFromCache(payload: string, tmp: string, scratch: string, cache: StatCache, report: CloneReport, linked: boolean, scanNs: bigint): Promise<FromCache | undefined> {
-  const diffs = await getCore().scanWorktree(payload, cache.body, trustBefore(cache.takenNs));
-  if (!usable(diffs, cache)) return undefined;
+export async function hashFromCache(payload: string, tmp: string, scratch: string, cache: StatCache, report: CloneReport, linked: boolean, scanNs: bigint): Promise<FromCache | 'relink' | undefined> {
+  const diffs = await scanOrGiveUp(payload, cache, false);
+  if (!diffs) return linked ? 'relink' : undefined;
+  const special = diffs.map((d) => d.entry && unsupportedFileError(d.entry)).find((e): e is JvsError => e !== undefined);
+  if (special) throw special;
   try {
     if (linked) await recopy(payload, tmp, scratch, diffs.filter((d) => d.entry?.kind === 'file' && d.at !== undefined && !d.same).map((d) => d.entry!.path));
   } catch {
-    return undefined; // the worktree changed under the copy; hashing the clone whole is exact
+    return 'relink'; // the worktree changed under the copy
   }
+  if (!usable(diffs, cache)) return undefined;
   const { summary, ...out } = await patchFromDiffs(tmp, cache, diffs, scanNs, (id) => id);
   if (summary.dirs !== report.dirs || summary.files !== report.files || summary.symlinks !== report.symlinks) return undefined;
   return out;
@@ -110,8 +125,10 @@ export async function hashFromCache(payload: string, tmp: string, scratch: strin
  * another device): the caller clones instead.
  */
 export async function hashSnapshotFromCache(tmp: string, cache: StatCache, worktreeDev: bigint, scanNs: bigint): Promise<FromCache | { foreign: Buffer } | undefined> {
-  const diffs = await getCore().scanWorktree(tmp, cache.body, trustBefore(cache.takenNs), { ignoreDev: true });
-  const foreign = diffs.find((d) => d.foreign && d.entry);
+  const diffs = await scanOrGiveUp(tmp, cache, true);
+  if (!diffs) return undefined;
+  // A placeholder is on another device, and (btrfs's empty-subvolume directory) inode 2.
+  const foreign = diffs.find((d) => d.entry && (d.foreign || (d.entry.kind === 'dir' && d.entry.ino === 2n)));
   if (foreign) return { foreign: foreign.entry!.path };
   if (!usable(diffs, cache)) return undefined;
   const { summary: _, ...out } = await patchFromDiffs(tmp, cache, diffs, scanNs, (id) => statIdWithDev(id, worktreeDev));

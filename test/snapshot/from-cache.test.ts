@@ -5,7 +5,7 @@
  * the new snapshot's records. And when the clone holds something the scan cannot see, the
  * cache is not used.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { chmod, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -13,8 +13,9 @@ import { readFile } from 'node:fs/promises';
 import { buildTrees } from '../../src/manifest/tree.js';
 import { pointerPath } from '../../src/manifest/store.js';
 import { decodeIndex, getCore } from '../../src/native/index.js';
-import { hashFromCache } from '../../src/snapshot/from-cache.js';
-import { loadStatCache } from '../../src/statcache/cache.js';
+import { hashFromCache, type FromCache } from '../../src/snapshot/from-cache.js';
+import { cachedHashes, loadStatCache, saveStatCache } from '../../src/statcache/cache.js';
+import { nowNs } from '../../src/encoding/timestamp.js';
 import { edit, rng } from '../support/random-tree.js';
 import { freshRepo, tempDir } from '../support/repo.js';
 
@@ -75,6 +76,52 @@ describe('what the scan cannot see', () => {
     await rm(join(clone, 'ghost'));
     const honest = { ...report, files: report.files - 1 };
     const quick = await hashFromCache(main, clone, join(tmp, 'extra-scratch'), cache, honest, false, 0n);
-    expect(quick?.rootHash).toBe((await getCore().hashTree(clone)).rootHash);
+    expect(quick !== undefined && quick !== 'relink' ? quick.rootHash : quick).toBe((await getCore().hashTree(clone)).rootHash);
+  });
+});
+
+describe('what the cache must not vouch for', () => {
+  it('a clone whose permission bits differ from the worktree entry found unchanged: the identity is not remembered', async () => {
+    const { repo, root } = await freshRepo(tmp, 'perm');
+    const main = join(root, 'main');
+    await writeFile(join(main, 'f'), 'f');
+    await repo.snapshot({ worktree: 'main' });
+    // Racily clean (just written): f is read by the scan and found unchanged.
+    const cache = (await loadStatCache(repo.layout, 'main'))!;
+    const clone = join(tmp, 'perm-clone');
+    const report = await getCore().cloneTree(main, clone, { engine: 'copy' });
+    // As if a chmod had come and gone while the clone ran.
+    await chmod(join(clone, 'f'), 0o600);
+    const quick = await hashFromCache(main, clone, join(tmp, 'perm-scratch'), { ...cache, takenNs: nowNs() }, report, false, nowNs());
+    expect(quick).not.toBe('relink');
+    const remembered = cachedHashes((quick as FromCache).cache);
+    expect(remembered.has('f')).toBe(false);
+  });
+
+  it('a linked clone whose changed files cannot be copied again is not used at all', async () => {
+    const { repo, root } = await freshRepo(tmp, 'relink');
+    const main = join(root, 'main');
+    await writeFile(join(main, 'f'), 'aaaa');
+    await repo.snapshot({ worktree: 'main' });
+    const cache = (await loadStatCache(repo.layout, 'main'))!;
+    await writeFile(join(main, 'f'), 'bbbb');
+    const clone = join(tmp, 'relink-clone');
+    const report = await getCore().cloneTree(main, clone, { engine: 'copy' });
+    // The scratch area cannot be made (a file stands where its parent should be).
+    await writeFile(join(tmp, 'relink-blocker'), '');
+    expect(await hashFromCache(main, clone, join(tmp, 'relink-blocker', 'scratch'), cache, report, true, nowNs())).toBe('relink');
+  });
+});
+
+describe('a cache the scan cannot use', () => {
+  it('status answers from a fresh one when the saved body is malformed past its checksum', async () => {
+    const { repo, root } = await freshRepo(tmp, 'malformed');
+    await writeFile(join(root, 'main', 'f'), 'f');
+    const d = await repo.snapshot({ worktree: 'main' });
+    await saveStatCache(repo.layout, 'main', { takenNs: 0n, base: d.snapshot_id, body: Buffer.from('not an index') });
+    const st = await repo.status('main');
+    expect(st.clean).toBe(true);
+    await writeFile(join(root, 'main', 'f'), 'g');
+    expect((await repo.status('main')).modified.map((c) => c.path.toString())).toEqual(['f']);
   });
 });
