@@ -13,9 +13,10 @@ use rayon::prelude::*;
 
 use crate::ctx::{Ctx, Phase};
 use crate::error::{path_bytes, Error, Result};
-use crate::hash::{assemble, hash_file, sha256, Record, RecordKind, BUF_SIZE, READY_NAME};
+use crate::hash::{hash_file, sha256, Record, RecordKind, BUF_SIZE, READY_NAME};
+use sha2::{Digest, Sha256};
 use crate::pool;
-use crate::walk::{stat_entry, walk, Entry, Kind};
+use crate::walk::{stat_entry, walk_sorted, Entry, Kind};
 
 /// Bytes of a stat identity: mode u32, size u64, mtime ns i64, ctime ns i64, dev u64, ino u64
 /// (little-endian), the fields whose change means the content may have changed.
@@ -97,19 +98,26 @@ pub struct Trust {
     pub ignore_dev: bool,
 }
 
+/// What a read candidate is compared with: the index's hash, size and permission bits.
+type Expected = ([u8; 32], u64, u32);
+
 /// Walks `root` and compares it with `index` (sorted by path bytes, as the walk is). Returns,
 /// in path order: index entries missing from the worktree, walked entries the index lacks,
 /// and entries present in both that differ or could not be trusted (those found equal — files
 /// read, directories and symlinks compared — come back `same`). Entries named `.READY` are
-/// never part of a payload and are not listed.
-pub fn scan(root: &std::path::Path, index: &[IndexEntry], trust: Trust, ctx: &Ctx) -> Result<Vec<Difference>> {
+/// never part of a payload and are not listed. Neither the walk nor the index is held whole:
+/// they are merged as they come, so memory follows the differences and one directory listing
+/// per level, not the size of the tree.
+pub fn scan<'a>(root: &std::path::Path, index: impl IntoIterator<Item = IndexEntry<'a>>, trust: Trust, ctx: &Ctx) -> Result<Vec<Difference>> {
     let dev = std::fs::metadata(root).map_err(|e| Error::io("stat", path_bytes(root), &e))?.dev();
-    let walked = walk(root, ctx)?;
     let mut out = Vec::new();
-    // Positions in `out` of files to read, with their index entry.
-    let mut to_read: Vec<(usize, &IndexEntry)> = Vec::new();
-    let mut xs = index.iter().peekable();
-    for w in walked.into_iter().filter(|e| e.name() != READY_NAME) {
+    // Positions in `out` of files to read, with what the index expects of them.
+    let mut to_read: Vec<(usize, Expected)> = Vec::new();
+    let mut xs = index.into_iter().peekable();
+    walk_sorted(root, ctx, &mut |w: Entry| {
+        if w.name() == READY_NAME {
+            return Ok(());
+        }
         while let Some(x) = xs.next_if(|x| x.path < w.path.as_slice()) {
             out.push(Difference::new(Some(x.at), None));
         }
@@ -117,17 +125,17 @@ pub fn scan(root: &std::path::Path, index: &[IndexEntry], trust: Trust, ctx: &Ct
             let hash = w.target.as_deref().map(sha256);
             let foreign = w.dev != dev;
             out.push(Difference { hash, foreign, ..Difference::new(None, Some(w)) });
-            continue;
+            return Ok(());
         };
         let foreign = w.dev != dev;
         // Listed anyway when foreign, for a caller that must know of other devices.
         let settled = |w: Entry, hash: Option<[u8; 32]>| Difference { hash, same: true, stable: true, foreign: true, ..Difference::new(Some(x.at), Some(w)) };
-        if trusted(&w, x, &trust) {
+        if trusted(&w, &x, &trust) {
             if foreign {
                 let hash = (w.kind != Kind::Dir).then_some(x.hash);
                 out.push(settled(w, hash));
             }
-            continue;
+            return Ok(());
         }
         // Not trusted but found equal: listed as `same` (its identity may be remembered).
         let equal = |w: Entry, hash: Option<[u8; 32]>| Difference { hash, same: true, stable: true, foreign, ..Difference::new(Some(x.at), Some(w)) };
@@ -142,29 +150,30 @@ pub fn scan(root: &std::path::Path, index: &[IndexEntry], trust: Trust, ctx: &Ct
                 }
             }
             (Kind::File, RecordKind::File) if w.size == x.size => {
-                to_read.push((out.len(), x));
+                to_read.push((out.len(), (x.hash, x.size, x.perm)));
                 out.push(Difference { foreign, ..Difference::new(Some(x.at), Some(w)) });
             }
             _ => out.push(Difference { foreign, ..Difference::new(Some(x.at), Some(w)) }),
         }
-    }
+        Ok(())
+    })?;
     out.extend(xs.map(|x| Difference::new(Some(x.at), None)));
     read_candidates(root, &mut out, &to_read, ctx)?;
     Ok(out)
 }
 
 /// Reads the files of `to_read` in parallel, settling `hash`, `same` and `stable`.
-fn read_candidates(root: &std::path::Path, out: &mut [Difference], to_read: &[(usize, &IndexEntry)], ctx: &Ctx) -> Result<()> {
-    let bytes: u64 = to_read.iter().map(|(_, x)| x.size).sum();
+fn read_candidates(root: &std::path::Path, out: &mut [Difference], to_read: &[(usize, Expected)], ctx: &Ctx) -> Result<()> {
+    let bytes: u64 = to_read.iter().map(|(_, (_, size, _))| size).sum();
     ctx.begin(Phase::Hash, to_read.len() as u64, bytes);
     let view: &[Difference] = out;
     let results: Vec<(usize, [u8; 32], bool, bool)> = pool::cpu().install(|| {
         to_read
             .par_iter()
-            .map_init(|| vec![0u8; BUF_SIZE], |buf, &(i, x)| {
+            .map_init(|| vec![0u8; BUF_SIZE], |buf, &(i, (want_hash, want_size, want_perm))| {
                 let w = view[i].entry.as_ref().expect("a read candidate was walked");
                 let (hash, size, _) = hash_file(&w.abs(root), &w.path, buf, ctx)?;
-                let same = hash == x.hash && size == x.size && w.perm() == x.perm;
+                let same = hash == want_hash && size == want_size && w.perm() == want_perm;
                 // The identity may be remembered only if nothing touched the file meanwhile.
                 let stable = same && stat_entry(root, &w.path).is_ok_and(|now| stat_id(&now) == stat_id(w));
                 ctx.add_entries(1);
@@ -191,11 +200,23 @@ pub struct IndexSummary {
     pub symlinks: u64,
 }
 
-pub fn summarize_index(index: &[IndexEntry]) -> IndexSummary {
-    let count = |k: RecordKind| index.iter().filter(|x| x.kind == k).count() as u64;
-    let records = index
-        .iter()
-        .map(|x| Record { kind: x.kind, path: x.path.to_vec(), perm: x.perm, size: x.size, hash: x.hash, target: None })
-        .collect();
-    IndexSummary { root_hash: assemble(records).root_hash, dirs: count(RecordKind::Dir), files: count(RecordKind::File), symlinks: count(RecordKind::Symlink) }
+pub fn summarize_index<'a>(index: impl IntoIterator<Item = IndexEntry<'a>>) -> IndexSummary {
+    // Only the lines are kept (to sort them), not records or entries.
+    let (mut dirs, mut files, mut symlinks) = (0, 0, 0);
+    let mut lines: Vec<Vec<u8>> = Vec::new();
+    for x in index {
+        match x.kind {
+            RecordKind::Dir => dirs += 1,
+            RecordKind::File => files += 1,
+            RecordKind::Symlink => symlinks += 1,
+        }
+        lines.push(Record { kind: x.kind, path: x.path.to_vec(), perm: x.perm, size: x.size, hash: x.hash, target: None }.line());
+    }
+    lines.sort_unstable();
+    let mut h = Sha256::new();
+    for line in &lines {
+        h.update(line);
+        h.update(b"\n");
+    }
+    IndexSummary { root_hash: h.finalize().into(), dirs, files, symlinks }
 }

@@ -116,6 +116,11 @@ impl Entry {
     pub fn abs(&self, root: &Path) -> PathBuf {
         join_rel(root, &self.path)
     }
+
+    /// Absolute location of this entry, given its parent directory's.
+    fn abs_under(&self, dir: &Path) -> PathBuf {
+        dir.join(std::ffi::OsStr::from_bytes(self.name()))
+    }
 }
 
 pub fn base_name(path: &[u8]) -> &[u8] {
@@ -222,41 +227,125 @@ fn visit<'s>(s: &rayon::Scope<'s>, abs: PathBuf, rel: Vec<u8>, st: &'s WalkState
     if let Err(e) = st.ctx.check() {
         return st.fail(e);
     }
-    let shown: &[u8] = if rel.is_empty() { b"." } else { &rel };
-    let rd = match fs::read_dir(&abs) {
-        Ok(rd) => rd,
-        Err(e) => return st.fail(Error::io("opendir", shown, &e)),
+    let local = match read_entries(&abs, &rel) {
+        Ok(local) => local,
+        Err(e) => return st.fail(e),
     };
+    for entry in local.iter().filter(|e| e.kind == Kind::Dir) {
+        let (child_abs, r) = (entry.abs_under(&abs), entry.path.clone());
+        s.spawn(move |s| visit(s, child_abs, r, st));
+    }
+    st.ctx.add_entries(local.len() as u64);
+    st.ctx.add_entries_total(local.len() as u64);
+    st.out.lock().unwrap().extend(local);
+}
+
+/// The entries of one directory (`abs`, at `rel` under the walk's root), lstat'ed, unsorted.
+fn read_entries(abs: &Path, rel: &[u8]) -> Result<Vec<Entry>> {
+    let shown: &[u8] = if rel.is_empty() { b"." } else { rel };
+    let rd = fs::read_dir(abs).map_err(|e| Error::io("opendir", shown, &e))?;
     let mut local = Vec::new();
     for item in rd {
-        let de = match item {
-            Ok(de) => de,
-            Err(e) => return st.fail(Error::io("readdir", shown, &e)),
-        };
+        let de = item.map_err(|e| Error::io("readdir", shown, &e))?;
         let name = de.file_name();
         let mut child_rel = Vec::with_capacity(rel.len() + 1 + name.len());
         if !rel.is_empty() {
-            child_rel.extend_from_slice(&rel);
+            child_rel.extend_from_slice(rel);
             child_rel.push(b'/');
         }
         child_rel.extend_from_slice(name.as_bytes());
         let child_abs = abs.join(&name);
         // DirEntry::metadata is fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW): no path re-lookup.
-        let md = match de.metadata() {
-            Ok(md) => md,
-            Err(e) => return st.fail(Error::io("lstat", &child_rel, &e)),
-        };
-        let entry = match entry_from(child_rel, &child_abs, &md) {
-            Ok(en) => en,
-            Err(e) => return st.fail(e),
-        };
-        if entry.kind == Kind::Dir {
-            let r = entry.path.clone();
-            s.spawn(move |s| visit(s, child_abs, r, st));
-        }
-        local.push(entry);
+        let md = de.metadata().map_err(|e| Error::io("lstat", &child_rel, &e))?;
+        local.push(entry_from(child_rel, &child_abs, &md)?);
     }
-    st.ctx.add_entries(local.len() as u64);
-    st.ctx.add_entries_total(local.len() as u64);
-    st.out.lock().unwrap().extend(local);
+    Ok(local)
+}
+
+/// Visits every entry under `root` (a directory; a symlink naming one is followed for the
+/// root only) in the order [`walk`] returns them — path bytes — without holding the tree:
+/// sorted directory listings along the current path, and a few listed ahead on the core's pool
+/// (`LIST_AHEAD` per level) so that listing and lstat run in parallel with the consumer. A
+/// directory's subtree sorts as its name followed by `/`, which is where its paths fall among
+/// its siblings' (`a`, `a-b`, `a/x`). For a consumer that merges the walk with another sorted
+/// list as it goes. It waits for the listings it started, so it must not run on the pool itself.
+pub fn walk_sorted(root: &Path, ctx: &Ctx, visit: &mut dyn FnMut(Entry) -> Result<()>) -> Result<()> {
+    let md = fs::metadata(root).map_err(|e| Error::io("stat", path_bytes(root), &e))?;
+    if !md.is_dir() {
+        return Err(Error::io("walk", path_bytes(root), &std::io::Error::from_raw_os_error(libc::ENOTDIR)));
+    }
+    ctx.begin(Phase::Walk, 0, 0);
+    visit_listing(list_dir(root, &[])?, ctx, visit)
+}
+
+/// Subdirectories listed ahead of the consumer, per level.
+const LIST_AHEAD: usize = 4;
+
+enum Listed {
+    Entry(Entry),
+    Subtree(PathBuf, Vec<u8>),
+}
+
+type Listing = Vec<(Vec<u8>, Listed)>;
+
+/// One directory's entries and subtrees, sorted by their keys.
+fn list_dir(abs: &Path, rel: &[u8]) -> Result<Listing> {
+    let mut listed: Listing = Vec::new();
+    for entry in read_entries(abs, rel)? {
+        let name = entry.name().to_vec();
+        if entry.kind == Kind::Dir {
+            let mut key = name.clone();
+            key.push(b'/');
+            listed.push((key, Listed::Subtree(entry.abs_under(abs), entry.path.clone())));
+        }
+        listed.push((name, Listed::Entry(entry)));
+    }
+    listed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(listed)
+}
+
+/// A subdirectory being listed on the pool.
+fn list_ahead(abs: PathBuf, rel: Vec<u8>) -> std::sync::mpsc::Receiver<Result<Listing>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    pool::cpu().spawn(move || {
+        let _ = tx.send(list_dir(&abs, &rel));
+    });
+    rx
+}
+
+fn visit_listing(listing: Listing, ctx: &Ctx, visit: &mut dyn FnMut(Entry) -> Result<()>) -> Result<()> {
+    ctx.check()?;
+    ctx.add_entries(listing.iter().filter(|(_, l)| matches!(l, Listed::Entry(_))).count() as u64);
+    let mut subtrees: std::collections::VecDeque<(PathBuf, Vec<u8>)> = std::collections::VecDeque::new();
+    let mut items = Vec::with_capacity(listing.len());
+    for (_, item) in listing {
+        match item {
+            Listed::Subtree(abs, rel) => {
+                subtrees.push_back((abs, rel));
+                items.push(None);
+            }
+            Listed::Entry(e) => items.push(Some(e)),
+        }
+    }
+    let mut pending = std::collections::VecDeque::new();
+    let mut start_next = |pending: &mut std::collections::VecDeque<_>| {
+        if let Some((abs, rel)) = subtrees.pop_front() {
+            pending.push_back(list_ahead(abs, rel));
+        }
+    };
+    for _ in 0..LIST_AHEAD {
+        start_next(&mut pending);
+    }
+    for item in items {
+        match item {
+            Some(e) => visit(e)?,
+            None => {
+                let rx: std::sync::mpsc::Receiver<Result<Listing>> = pending.pop_front().expect("a subtree was listed ahead");
+                start_next(&mut pending);
+                let listing = rx.recv().map_err(|_| Error::new(Code::Io, "internal error: a directory listing was lost"))??;
+                visit_listing(listing, ctx, visit)?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -51,7 +51,7 @@ fn an_unchanged_tree_has_no_differences_and_reads_nothing() {
     // A remembered identity is believed: a wrong hash behind it goes unnoticed, so the file
     // was not read.
     idx.iter_mut().filter(|x| x.path == b"a.txt").for_each(|x| x.hash = [0; 32]);
-    let ds = scan(t.path(), &idx, TRUST_ALL, &Ctx::new()).unwrap();
+    let ds = scan(t.path(), idx.iter().cloned(), TRUST_ALL, &Ctx::new()).unwrap();
     assert!(ds.is_empty(), "{:?}", paths(&ds, &records));
 }
 
@@ -61,7 +61,7 @@ fn unknown_identities_are_read_and_found_same_and_stable() {
     contract_tree(t.path());
     let records = hash_tree(t.path(), &Ctx::new()).unwrap().records;
     let idx = index_of(&records, t.path(), false);
-    let ds = scan(t.path(), &idx, TRUST_ALL, &Ctx::new()).unwrap();
+    let ds = scan(t.path(), idx.iter().cloned(), TRUST_ALL, &Ctx::new()).unwrap();
     // Every kind is listed: files read, directories and symlinks compared; all found equal.
     assert_eq!(paths(&ds, &records), vec!["a.txt", "link", "sub", "sub/b.txt", "sub/empty"]);
     assert!(ds.iter().all(|d| d.same && d.stable));
@@ -74,7 +74,7 @@ fn racy_entries_are_read_even_with_the_same_identity() {
     contract_tree(t.path());
     let records = hash_tree(t.path(), &Ctx::new()).unwrap().records;
     let idx = index_of(&records, t.path(), true);
-    let ds = scan(t.path(), &idx, Trust { before: i64::MIN, ignore_dev: false }, &Ctx::new()).unwrap();
+    let ds = scan(t.path(), idx.iter().cloned(), Trust { before: i64::MIN, ignore_dev: false }, &Ctx::new()).unwrap();
     assert_eq!(paths(&ds, &records), vec!["a.txt", "link", "sub", "sub/b.txt", "sub/empty"]);
     assert!(ds.iter().all(|d| d.same));
 }
@@ -94,7 +94,7 @@ fn changes_additions_removals_and_kind_changes_are_reported_in_path_order() {
     fs::remove_file(t.path().join("link")).unwrap();
     mkdir(t.path(), "link", 0o755); // symlink → directory
     write(t.path(), ".READY", b"{}", 0o644); // never part of a payload
-    let ds = scan(t.path(), &idx, TRUST_ALL, &Ctx::new()).unwrap();
+    let ds = scan(t.path(), idx.iter().cloned(), TRUST_ALL, &Ctx::new()).unwrap();
     // `sub` lost b.txt: its identity changed, its record did not.
     assert_eq!(paths(&ds, &records), vec!["a.txt", "link", "new.txt", "same-size.txt", "sub", "sub/b.txt", "sub/empty"]);
     let by = |p: &str| ds.iter().find(|d| paths(std::slice::from_ref(d), &records)[0] == p).unwrap();
@@ -115,7 +115,7 @@ fn a_retargeted_symlink_differs_and_carries_its_target_hash() {
     let idx = index_of(&records, t.path(), true);
     fs::remove_file(t.path().join("link")).unwrap();
     link(t.path(), "link", "sub/b.txt");
-    let ds = scan(t.path(), &idx, TRUST_ALL, &Ctx::new()).unwrap();
+    let ds = scan(t.path(), idx.iter().cloned(), TRUST_ALL, &Ctx::new()).unwrap();
     assert_eq!(paths(&ds, &records), vec!["link"]);
     assert_eq!(ds[0].hash, Some(jvs_core::hash::sha256(b"sub/b.txt")));
 }
@@ -132,8 +132,31 @@ fn identities_of_another_device_are_trusted_only_when_told_to_ignore_the_device(
             id[28] ^= 1;
         }
     }
-    let ds = scan(t.path(), &idx, TRUST_ALL, &Ctx::new()).unwrap();
+    let ds = scan(t.path(), idx.iter().cloned(), TRUST_ALL, &Ctx::new()).unwrap();
     assert_eq!(paths(&ds, &records), vec!["a.txt", "link", "sub", "sub/b.txt", "sub/empty"]);
-    let ds = scan(t.path(), &idx, Trust { ignore_dev: true, ..TRUST_ALL }, &Ctx::new()).unwrap();
+    let ds = scan(t.path(), idx.iter().cloned(), Trust { ignore_dev: true, ..TRUST_ALL }, &Ctx::new()).unwrap();
     assert!(ds.is_empty());
+}
+
+#[test]
+fn the_streaming_walk_visits_what_the_walk_lists_in_the_same_order() {
+    let t = tempfile::tempdir().unwrap();
+    contract_tree(t.path());
+    // Names around `/` in byte order: `a` (a directory), `a-b`, `a.c`, `a0`, then `a/…`.
+    mkdir(t.path(), "a", 0o755);
+    write(t.path(), "a/x", b"x", 0o644);
+    mkdir(t.path(), "a/x-dir", 0o755);
+    write(t.path(), "a/x-dir/y", b"y", 0o644);
+    write(t.path(), "a-b", b"", 0o644);
+    write(t.path(), "a.c", b"", 0o644);
+    write(t.path(), "a0", b"", 0o644);
+    std::fs::write(raw(t.path(), b"\xff\x01name"), b"").unwrap();
+    let listed: Vec<Vec<u8>> = walk(t.path(), &Ctx::new()).unwrap().into_iter().map(|e| e.path).collect();
+    let mut streamed = Vec::new();
+    jvs_core::walk::walk_sorted(t.path(), &Ctx::new(), &mut |e| {
+        streamed.push(e.path);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(streamed, listed);
 }

@@ -94,38 +94,57 @@ pub fn decode_known(buf: &[u8]) -> Known {
     known
 }
 
-/// Decodes an index. It is the caller's checked file, written sorted: a malformed or unsorted
-/// buffer is refused (a merge against it would report wrong differences), never half-used.
-pub fn decode_index(buf: &[u8]) -> Option<Vec<IndexEntry<'_>>> {
-    const FIXED: usize = 1 + 4 + 8 + 32 + STAT_ID_BYTES + 4;
-    let mut out: Vec<IndexEntry> = Vec::new();
-    let mut off = 0usize;
+const INDEX_FIXED: usize = 1 + 4 + 8 + 32 + STAT_ID_BYTES + 4;
+
+/// The index entry at `off` and where the next begins; None when it is malformed.
+fn index_entry_at(buf: &[u8], off: usize) -> Option<(IndexEntry<'_>, usize)> {
+    let fixed = buf.get(off..off + INDEX_FIXED)?;
+    let kind = match fixed[0] {
+        0 => RecordKind::Dir,
+        1 => RecordKind::File,
+        2 => RecordKind::Symlink,
+        _ => return None,
+    };
+    let stat: [u8; STAT_ID_BYTES] = fixed[45..45 + STAT_ID_BYTES].try_into().unwrap();
+    let len = u32::from_le_bytes(fixed[INDEX_FIXED - 4..].try_into().unwrap()) as usize;
+    let path = buf.get(off + INDEX_FIXED..off + INDEX_FIXED + len)?;
+    let entry = IndexEntry {
+        at: off,
+        kind,
+        path,
+        perm: u32::from_le_bytes(fixed[1..5].try_into().unwrap()),
+        size: u64::from_le_bytes(fixed[5..13].try_into().unwrap()),
+        hash: fixed[13..45].try_into().unwrap(),
+        stat: (stat != [0; STAT_ID_BYTES]).then_some(stat),
+    };
+    Some((entry, off + INDEX_FIXED + len))
+}
+
+/// Decodes an index lazily, once it is known to be well formed ([`check_index`]).
+pub fn index_entries(buf: &[u8]) -> impl Iterator<Item = IndexEntry<'_>> {
+    let mut off = 0;
+    std::iter::from_fn(move || {
+        let (entry, next) = index_entry_at(buf, off)?;
+        off = next;
+        Some(entry)
+    })
+}
+
+/// Whether an index is well formed and sorted. It is the caller's checked file, written
+/// sorted: a malformed or unsorted buffer is refused (a merge against it would report wrong
+/// differences), never half-used. One pass, nothing kept.
+pub fn check_index(buf: &[u8]) -> bool {
+    let mut off = 0;
+    let mut prev: Option<&[u8]> = None;
     while off < buf.len() {
-        let fixed = buf.get(off..off + FIXED)?;
-        let kind = match fixed[0] {
-            0 => RecordKind::Dir,
-            1 => RecordKind::File,
-            2 => RecordKind::Symlink,
-            _ => return None,
-        };
-        let stat: [u8; STAT_ID_BYTES] = fixed[45..45 + STAT_ID_BYTES].try_into().unwrap();
-        let len = u32::from_le_bytes(fixed[FIXED - 4..].try_into().unwrap()) as usize;
-        let path = buf.get(off + FIXED..off + FIXED + len)?;
-        if out.last().is_some_and(|prev| prev.path >= path) {
-            return None;
+        let Some((entry, next)) = index_entry_at(buf, off) else { return false };
+        if prev.is_some_and(|p| p >= entry.path) {
+            return false;
         }
-        out.push(IndexEntry {
-            at: off,
-            kind,
-            path,
-            perm: u32::from_le_bytes(fixed[1..5].try_into().unwrap()),
-            size: u64::from_le_bytes(fixed[5..13].try_into().unwrap()),
-            hash: fixed[13..45].try_into().unwrap(),
-            stat: (stat != [0; STAT_ID_BYTES]).then_some(stat),
-        });
-        off += FIXED + len;
+        prev = Some(entry.path);
+        off = next;
     }
-    Some(out)
+    true
 }
 
 pub fn encode_differences(ds: &[Difference]) -> Vec<u8> {

@@ -159,8 +159,10 @@ pub fn scan_worktree<'env>(
     let root = PathBuf::from(root);
     let trust = jvs_core::scan::Trust { before: trust_before.get_i64().0, ignore_dev };
     spawn_op(env, token.ctx.clone(), on_progress, move |ctx| {
-        let entries = codec::decode_index(&index).ok_or_else(|| jvs_core::Error::new(jvs_core::Code::Io, "malformed worktree index"))?;
-        jvs_core::scan::scan(&root, &entries, trust, ctx).map(|ds| Buffer::from(codec::encode_differences(&ds)))
+        if !codec::check_index(&index) {
+            return Err(jvs_core::Error::new(jvs_core::Code::Io, "malformed worktree index"));
+        }
+        jvs_core::scan::scan(&root, codec::index_entries(&index), trust, ctx).map(|ds| Buffer::from(codec::encode_differences(&ds)))
     })
 }
 
@@ -177,8 +179,10 @@ pub struct IndexSummaryJs {
 pub fn summarize_index<'env>(env: &'env Env, index: Buffer, token: &CancelToken) -> Result<Object<'env>> {
     // Read in place, as scan_worktree's.
     spawn_op(env, token.ctx.clone(), None, move |_| {
-        let entries = codec::decode_index(&index).ok_or_else(|| jvs_core::Error::new(jvs_core::Code::Io, "malformed worktree index"))?;
-        let s = jvs_core::scan::summarize_index(&entries);
+        if !codec::check_index(&index) {
+            return Err(jvs_core::Error::new(jvs_core::Code::Io, "malformed worktree index"));
+        }
+        let s = jvs_core::scan::summarize_index(codec::index_entries(&index));
         Ok(IndexSummaryJs { root_hash: jvs_core::hash::hex(&s.root_hash), dirs: s.dirs as f64, files: s.files as f64, symlinks: s.symlinks as f64 })
     })
 }
