@@ -52,7 +52,7 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode:
  * treated as absent when lost (manifests, snapshot meta, §3.12), where paying two fsyncs per
  * write would only slow every snapshot down. Creates the parent directory if needed.
  */
-export async function writeFileVisible(path: string, data: string | Buffer, mode: number): Promise<void> {
+export async function writeFileVisible(path: string, data: string | Buffer | readonly Buffer[], mode: number): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, tmpName());
