@@ -10,6 +10,7 @@ import { tmpName } from '../fs/atomic.js';
 import { getCore, type WalkEntry } from '../native/index.js';
 import { gzipFile, setMtime } from './gzip.js';
 import { eachLimited } from './pool.js';
+import { rawPath } from '../fs/raw-path.js';
 
 export type CompressOutcome =
   /** Every regular file was compressed; the count is what `compressed <n> files` reports. */
@@ -51,7 +52,7 @@ export async function compressTree(root: string, level: number): Promise<Compres
     if (kind !== undefined && kind !== 'file') return { collision: gz.toString() };
   }
 
-  const abs = (rel: Buffer): Buffer => Buffer.concat([Buffer.from(`${root}/`), rel]);
+  const abs = (rel: Buffer): Buffer => rawPath(root, rel);
   const temps = new Map<WalkEntry, Buffer>();
   // The expensive part, in parallel: each compressed copy under a temp name beside its file.
   await eachLimited(files, async (f) => {

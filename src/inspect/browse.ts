@@ -13,6 +13,7 @@ import { resolveInWorktree } from './resolve.js';
 import type { Repository } from '../repo/repository.js';
 import { checkRelativePath } from '../snapshot/paths.js';
 import { snapshotRecords } from '../snapshot/records.js';
+import { rawPath } from '../fs/raw-path.js';
 
 export interface LsEntry {
   path: Buffer;
@@ -56,7 +57,7 @@ function checkRelativePathIn(context: string, p: string): string {
 
 /** What the snapshot directory says of an entry, never following a symlink. */
 async function diskNode(root: string, rel: Buffer): Promise<LinkNode | undefined> {
-  const abs = Buffer.concat([Buffer.from(`${root}/`), rel]);
+  const abs = rawPath(root, rel);
   const st = await lstat(abs).catch(() => undefined);
   if (!st) return undefined;
   if (st.isDirectory()) return { kind: 'dir' };
@@ -96,5 +97,5 @@ export async function cat(repo: Repository, ref: string, path: string, worktree?
   // [compress hook] A compressed snapshot's bytes come from its logical tree (§3.9).
   const logical = d.compression ? await openCompressed(repo.layout, d) : undefined;
   const file = await resolveInside(rel, path, d.snapshot_id, logical ? (p) => logical.node(p) : (p) => diskNode(root, p));
-  return logical ? logical.open(file) : createReadStream(Buffer.concat([Buffer.from(`${root}/`), file]));
+  return logical ? logical.open(file) : createReadStream(rawPath(root, file));
 }

@@ -14,6 +14,7 @@ import { snapshotRecords } from '../snapshot/records.js';
 import { compareSides, sidesOfRecords, sidesOfWorktree, type Changes, type Side } from './compare.js';
 import { manifestRoot, objectReader } from '../manifest/store.js';
 import { diffTrees } from '../manifest/tree-diff.js';
+import { rawPath } from '../fs/raw-path.js';
 
 export interface DiffChange {
   path: Buffer;
@@ -65,7 +66,7 @@ export function goFileMode(mode: number): number {
 async function modeAt(root: string | undefined, s: Side): Promise<number> {
   if (root === undefined) return s.kind === 'symlink' ? goFileMode(0o120777) : s.perm;
   try {
-    return goFileMode((await lstat(Buffer.concat([Buffer.from(`${root}/`), s.path]))).mode);
+    return goFileMode((await lstat(rawPath(root, s.path))).mode);
   } catch {
     return s.kind === 'symlink' ? goFileMode(0o120777) : s.perm;
   }

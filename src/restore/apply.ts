@@ -18,6 +18,7 @@ import type { CompressedSnapshot } from '../compress/index.js';
 import { mergeReports } from '../snapshot/create.js';
 import { isUnder } from '../snapshot/paths.js';
 import type { Action } from './plan.js';
+import { rawPath } from '../fs/raw-path.js';
 
 /** The staging sibling's name: `<payload>.restore-tmp-<8 hex>` (§3.1). */
 export function stagingPath(payload: string): string {
@@ -28,10 +29,6 @@ export function stagingPath(payload: string): string {
  * Paths are raw bytes end to end (names need not be UTF-8): Node's fs functions take Buffer
  * paths, so worktree paths are built as Buffers and never decoded.
  */
-function abs(payload: string, rel: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(`${payload}/`), rel]);
-}
-
 function parentOf(p: Buffer): Buffer {
   return p.subarray(0, p.lastIndexOf(0x2f));
 }
@@ -71,7 +68,7 @@ export async function applyPlan(
 
   for (const a of actions) {
     if (a.op !== 'remove') continue;
-    const p = abs(o.payload, a.path);
+    const p = rawPath(o.payload, a.path);
     await checkInside(rootReal, p);
     await rm(p, { recursive: true, force: true });
     touch(p);
@@ -81,7 +78,7 @@ export async function applyPlan(
   const finalDirModes: { path: Buffer; perm: number }[] = [];
   for (const a of actions) {
     if (a.op !== 'mkdir') continue;
-    const p = abs(o.payload, a.path);
+    const p = rawPath(o.payload, a.path);
     await checkInside(rootReal, p);
     // Owner-writable until the children exist; the snapshot's bits go on at the end.
     await mkdir(p, { recursive: true, mode: 0o700 });
@@ -104,7 +101,7 @@ export async function applyPlan(
 
   for (const a of actions) {
     if (a.op !== 'chmod') continue;
-    const p = abs(o.payload, a.path);
+    const p = rawPath(o.payload, a.path);
     if (a.kind === 'dir') finalDirModes.push({ path: p, perm: a.perm });
     else await chmod(p, a.perm);
     count++;
@@ -128,7 +125,7 @@ async function stagingAreas(puts: readonly Put[], o: ApplyOptions): Promise<Map<
   if (puts.length === 0) return areas;
   const home = (await stat(dirname(o.staging))).dev;
   for (const a of puts) {
-    const dir = parentOf(abs(o.payload, a.path));
+    const dir = parentOf(rawPath(o.payload, a.path));
     // A `.READY` directory has no record of its own, so nothing above created its parent.
     await mkdir(dir, { recursive: true, mode: 0o755 });
     let stage = o.staging;
@@ -159,7 +156,7 @@ async function place(puts: readonly Put[], stage: string, o: ApplyOptions, rootR
   await getCore().syncTree(stage);
   const written: Buffer[] = [];
   for (const [i, a] of puts.entries()) {
-    const to = abs(o.payload, a.path);
+    const to = rawPath(o.payload, a.path);
     await checkInside(rootReal, to);
     await rename(join(stage, String(i)), to);
     written.push(to);

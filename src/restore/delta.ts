@@ -18,7 +18,8 @@ import type { TreeEntry } from '../manifest/tree.js';
 import { getCore, indexEntryAt, patchIndex, type HashRecord, type IndexEntry, type ScanDifference, type WalkEntry } from '../native/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { pathKey, type StatCache } from '../statcache/cache.js';
-import type { Action } from './plan.js';
+import { underAny, type Action } from './plan.js';
+import { rawPath } from '../fs/raw-path.js';
 
 export interface DeltaPlan {
   actions: Action[];
@@ -53,15 +54,6 @@ function haveOfTree(e: TreeEntry): Have {
 
 function haveOfWalk(e: WalkEntry, hash: string | undefined): Have {
   return { kind: e.kind, perm: e.mode & 0o777, size: e.size, ...(hash !== undefined ? { hash } : {}), ...(e.target ? { target: e.target } : {}) };
-}
-
-/** Whether some proper ancestor directory of `path` is in `dirs` (O(depth), keys as latin1). */
-function underAny(path: Buffer, dirs: ReadonlySet<string>): boolean {
-  if (dirs.size === 0) return false;
-  for (let i = path.indexOf(0x2f); i >= 0; i = path.indexOf(0x2f, i + 1)) {
-    if (dirs.has(path.toString('latin1', 0, i))) return true;
-  }
-  return false;
 }
 
 /** Changes and differences merged by path (both sorted by path bytes). */
@@ -108,7 +100,7 @@ export async function planDelta(layout: RepoLayout, payload: string, cache: Stat
   const overwritten = new Set<string>();
   const removedDirs = new Set<string>();
   // A v8.2 leftover: the root-level marker is never part of a worktree.
-  const marker = await lstat(Buffer.concat([Buffer.from(`${payload}/`), READY])).catch(() => undefined);
+  const marker = await lstat(rawPath(payload, READY)).catch(() => undefined);
   if (marker) actions.push({ op: 'remove', path: READY, kind: marker.isDirectory() ? 'dir' : 'file' });
 
   // Entries to drop: not in the target, or of another type.

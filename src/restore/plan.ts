@@ -46,7 +46,7 @@ export function inScope(path: Buffer, scope: readonly Buffer[] | undefined): boo
 }
 
 /** Whether some proper ancestor directory of `path` is in `dirs` (O(depth), keys as latin1). */
-function underAny(path: Buffer, dirs: ReadonlySet<string>): boolean {
+export function underAny(path: Buffer, dirs: ReadonlySet<string>): boolean {
   if (dirs.size === 0) return false;
   for (let i = path.indexOf(0x2f); i >= 0; i = path.indexOf(0x2f, i + 1)) {
     if (dirs.has(path.toString('latin1', 0, i))) return true;

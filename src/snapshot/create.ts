@@ -28,6 +28,7 @@ import { removeTree } from '../gc/remove-tree.js';
 import { sealSubvolumeSnapshot, takeSubvolumeSnapshot } from './btrfs.js';
 import { hashFromCache, hashSnapshotFromCache, type FromCache } from './from-cache.js';
 import { unsupportedFileError } from './unsupported.js';
+import { rawPath } from '../fs/raw-path.js';
 
 export type { Degradation } from '../engine/degradation.js';
 
@@ -193,7 +194,7 @@ async function statsAfterClone(req: SnapshotRequest, cache: HashCache, before: r
       after.push(e);
       continue;
     }
-    const st = await lstat(Buffer.concat([Buffer.from(`${req.payload}/`), e.path]), { bigint: true }).catch(() => undefined);
+    const st = await lstat(rawPath(req.payload, e.path), { bigint: true }).catch(() => undefined);
     if (st) after.push({ ...e, statId: statIdOfStats(st) });
   }
   return after;
@@ -275,6 +276,30 @@ async function cloneSource(req: SnapshotRequest, tmp: string, scratch: string, l
 
 
 /**
+ * Step 7 from the stat cache (from-cache.ts) for what `made` put at `tmp`: a subvolume
+ * snapshot is scanned itself (one holding a nested subvolume is replaced by a clone), a clone
+ * through the worktree. A linked clone the cache cannot make right is cloned again without
+ * links. `quick` is undefined when the tree must be hashed whole.
+ */
+async function stepFromCache(req: SnapshotRequest, tmp: string, scratch: string, base: CacheBase, made: Materialized, cloneNs: bigint): Promise<{ made: Materialized; quick?: FromCache }> {
+  const reclone = async (notSnapshot?: string): Promise<Materialized> => {
+    await removeTree(tmp);
+    const cloned = await cloneSource(req, tmp, scratch, undefined);
+    return { engine: CORE_TO_STORED[cloned.engine], report: cloned, ...(notSnapshot ? { notSnapshot } : {}) };
+  };
+  const fromClone = async (m: Materialized, linked: boolean): Promise<{ made: Materialized; quick?: FromCache }> => {
+    const q = await hashFromCache(req.payload, tmp, scratch, base.cache, m.report!, linked, nowNs());
+    if (q !== 'relink') return { made: m, ...(q ? { quick: q } : {}) };
+    return { made: await reclone(m.notSnapshot) };
+  };
+  if (made.engine !== 'btrfs-snapshot') return made.report ? fromClone(made, base.linkFrom !== undefined) : { made };
+  const frozen = await hashSnapshotFromCache(tmp, base.cache, (await lstat(req.payload, { bigint: true })).dev, cloneNs);
+  if (!frozen || !('foreign' in frozen)) return { made, ...(frozen ? { quick: frozen } : {}) };
+  // A nested subvolume, which the snapshot shows empty: the worktree is cloned instead.
+  return fromClone(await reclone(`${frozen.foreign.toString()} is another subvolume or a mount point`), false);
+}
+
+/**
  * Creates and publishes a snapshot of `req.payload`. The worktree config (through
  * `onPublished`) and the audit log are the caller's, so safety snapshots can leave the head.
  */
@@ -300,34 +325,15 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     const linkFrom = base ? base.linkFrom : linkFromParent(layout, hashCache, before ?? [], await parent);
     // Before the clone: what a snapshot from the cache observes is no older (btrfs: its moment).
     const cloneNs = nowNs();
-    let made = await materialize(req, tmp, scratch, linkFrom, before).finally(() => (base ? undefined : rm(scratch, { recursive: true, force: true })));
-    crashPoint('snapshot:materialized');
-    // Step 7 from the cache (before the sync: it may copy a file again), when it can vouch for the clone.
+    let made: Materialized;
     let quick: FromCache | undefined;
-    if (base) {
-      /** The worktree cloned again, without links and without the cache's help. */
-      const reclone = async (notSnapshot?: string): Promise<void> => {
-        await removeTree(tmp);
-        const cloned = await cloneSource(req, tmp, scratch, undefined);
-        made = { engine: CORE_TO_STORED[cloned.engine], report: cloned, ...(notSnapshot ? { notSnapshot } : {}) };
-      };
-      try {
-        if (made.engine === 'btrfs-snapshot') {
-          const frozen = await hashSnapshotFromCache(tmp, base.cache, (await lstat(req.payload, { bigint: true })).dev, cloneNs);
-          if (frozen && 'foreign' in frozen) {
-            // A nested subvolume, which the snapshot shows empty: the worktree is cloned instead.
-            await reclone(`${frozen.foreign.toString()} is another subvolume or a mount point`);
-            const fromClone = await hashFromCache(req.payload, tmp, scratch, base.cache, made.report!, false, nowNs());
-            quick = fromClone === 'relink' ? undefined : fromClone;
-          } else quick = frozen;
-        } else if (made.report) {
-          const fromClone = await hashFromCache(req.payload, tmp, scratch, base.cache, made.report, base.linkFrom !== undefined, nowNs());
-          if (fromClone === 'relink') await reclone(made.notSnapshot);
-          else quick = fromClone;
-        }
-      } finally {
-        await rm(scratch, { recursive: true, force: true });
-      }
+    try {
+      made = await materialize(req, tmp, scratch, linkFrom, before);
+      crashPoint('snapshot:materialized');
+      // Step 7 from the cache (before the sync: it may copy a file again), when it can vouch for the clone.
+      if (base) ({ made, quick } = await stepFromCache(req, tmp, scratch, base, made, cloneNs));
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
     const report = made.report;
     // A subvolume snapshot is durable when taken (src/snapshot/btrfs.ts).

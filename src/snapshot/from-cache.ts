@@ -26,6 +26,7 @@ import type { TreeEdit } from '../manifest/tree.js';
 import { getCore, indexEntryAt, patchIndex, statIdWithDev, type CloneReport, type HashRecord, type IndexEntry, type IndexSummary, type ScanDifference } from '../native/index.js';
 import { trustBefore, type StatCache } from '../statcache/cache.js';
 import { unsupportedFileError } from './unsupported.js';
+import { rawPath } from '../fs/raw-path.js';
 
 export interface FromCache {
   rootHash: string;
@@ -37,15 +38,13 @@ export interface FromCache {
 
 const pathOf = (d: ScanDifference, cache: StatCache): Buffer => d.entry?.path ?? indexEntryAt(cache.body, d.at!).entry.path;
 
-const abs = (root: string, rel: Buffer): Buffer => Buffer.concat([Buffer.from(`${root}/`), rel]);
-
 /** Copies the worktree's files at `paths` into the clone again, over what the clone holds. */
 async function recopy(payload: string, tmp: string, scratch: string, paths: readonly Buffer[]): Promise<void> {
   if (paths.length === 0) return;
   const stage = join(scratch, 'recopy');
   await mkdir(scratch, { recursive: true });
   await getCore().materializeEntries(payload, paths, stage, { engine: 'copy' });
-  for (const [i, p] of paths.entries()) await rename(join(stage, String(i)), abs(tmp, p));
+  for (const [i, p] of paths.entries()) await rename(join(stage, String(i)), rawPath(tmp, p));
 }
 
 /**
@@ -55,7 +54,7 @@ async function recopy(payload: string, tmp: string, scratch: string, paths: read
  */
 async function patchFromDiffs(tmp: string, cache: StatCache, diffs: readonly ScanDifference[], scanNs: bigint, remember: (statId: string) => string): Promise<FromCache & { summary: IndexSummary }> {
   const paths = diffs.map((d) => pathOf(d, cache));
-  const present = await Promise.all(paths.map((p) => lstat(abs(tmp, p)).then(() => true, () => false)));
+  const present = await Promise.all(paths.map((p) => lstat(rawPath(tmp, p)).then(() => true, () => false)));
   const records = await getCore().hashPaths(tmp, paths.filter((_, i) => present[i]));
   const entries: Array<{ path: Buffer; entry?: IndexEntry }> = [];
   const edits: TreeEdit[] = [];
