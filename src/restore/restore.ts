@@ -26,7 +26,7 @@ import { applyPlan, stagingPath } from './apply.js';
 import { readJournal, removeJournal, writeJournal } from './journal.js';
 import { inScope, planRestore, untouchedHashes, type Action, type RestorePlan } from './plan.js';
 import { planDelta, type DeltaPlan } from './delta.js';
-import { cacheOfRecords, loadHashCache, loadStatCache, pathKey, saveStatCache, trustBefore, type StatCache } from '../statcache/cache.js';
+import { cacheOfRecords, hashCacheOf, loadStatCache, pathKey, saveStatCache, trustBefore, type StatCache } from '../statcache/cache.js';
 import { recordsAt } from '../manifest/store.js';
 
 export interface RestoreOptions {
@@ -130,7 +130,7 @@ interface Planned {
  * manifest trees (delta.ts), or the worktree's walk (running on its own threads while the
  * target's records were loaded) and the target's records.
  */
-type Ahead = { takenNs: bigint; delta: DeltaPlan } | { takenNs: bigint; walking: Promise<WalkEntry[]>; records: HashRecord[] };
+type Ahead = { takenNs: bigint; delta: DeltaPlan } | { takenNs: bigint; walking: Promise<WalkEntry[]>; records: HashRecord[]; cache: StatCache | undefined };
 
 /** The plan from the whole walk and the target's whole records (plan.ts). */
 async function planFull(repo: Repository, worktree: string, d: Descriptor, paths: string[] | undefined, cfg: WorktreeConfig, ahead?: Ahead): Promise<Planned> {
@@ -143,7 +143,8 @@ async function planFull(repo: Repository, worktree: string, d: Descriptor, paths
   // the path `.` is the whole worktree (but, being a path restore, leaves the head alone).
   const scope = paths?.includes('.') ? undefined : (paths ?? d.partial_paths);
   const scopeBufs = scope?.map((p) => Buffer.from(p));
-  const plan = await planRestore(payload, records, scopeBufs, await loadHashCache(repo.layout, worktree), walking);
+  const cache = ahead && 'cache' in ahead ? ahead.cache : await loadStatCache(repo.layout, worktree);
+  const plan = await planRestore(payload, records, scopeBufs, hashCacheOf(cache), walking);
   return {
     actions: plan.actions,
     unsaved: () => hasUnsavedChanges(repo, payload, cfg, plan),
@@ -155,8 +156,7 @@ async function planFull(repo: Repository, worktree: string, d: Descriptor, paths
  * A whole restore planned from what changed, when the stat cache describes the head and both
  * manifests are at hand; undefined otherwise.
  */
-async function planFromCache(repo: Repository, worktree: string, cfg: WorktreeConfig, target: Descriptor): Promise<Ahead | undefined> {
-  const cache = await loadStatCache(repo.layout, worktree);
+async function planFromCache(repo: Repository, worktree: string, cfg: WorktreeConfig, target: Descriptor, cache: StatCache | undefined): Promise<Ahead | undefined> {
   const head = cfg.head_snapshot_id ? await tryDescriptor(repo.layout, cfg.head_snapshot_id) : undefined;
   if (!cache || !head || cache.base !== head.snapshot_id || target.partial_paths) return undefined;
   // Before the scan: the reference point of the racy rule for what it remembers.
@@ -273,8 +273,10 @@ export async function resumeRestore(repo: Repository, worktree: string): Promise
  */
 async function prepare(repo: Repository, worktree: string, d: Descriptor, paths: string[] | undefined, given: string[] | undefined): Promise<Ahead> {
   const payload = repo.layout.payload(worktree);
+  // Read once: the plan from the cache needs it whole, the full planner its hashes.
+  const cache = await loadStatCache(repo.layout, worktree);
   if (!paths) {
-    const fromCache = await planFromCache(repo, worktree, await loadWorktree(repo, worktree), d);
+    const fromCache = await planFromCache(repo, worktree, await loadWorktree(repo, worktree), d, cache);
     if (fromCache) return fromCache;
   }
   const takenNs = nowNs();
@@ -286,7 +288,7 @@ async function prepare(repo: Repository, worktree: string, d: Descriptor, paths:
       throw new JvsError('E_NOT_FOUND', `path not found in snapshot or worktree: ${given![i]}`);
     }
   }
-  return { takenNs, walking, records };
+  return { takenNs, walking, records, cache };
 }
 
 export async function restore(repo: Repository, opts: RestoreOptions): Promise<RestoreResult> {

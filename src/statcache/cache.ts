@@ -118,8 +118,7 @@ export interface HashCache {
   entries: ReadonlyMap<string, StatEntry>;
 }
 
-export async function loadHashCache(layout: RepoLayout, worktree: string): Promise<HashCache> {
-  const cache = await loadStatCache(layout, worktree);
+export function hashCacheOf(cache: StatCache | undefined): HashCache {
   return { takenNs: cache?.takenNs ?? 0n, entries: cachedHashes(cache) };
 }
 

@@ -15,7 +15,7 @@ import { decodeIndex, getCore } from '../../src/native/index.js';
 import { planDelta } from '../../src/restore/delta.js';
 import { planRestore, type Action } from '../../src/restore/plan.js';
 import { snapshotRecords } from '../../src/snapshot/records.js';
-import { loadHashCache, loadStatCache, trustBefore } from '../../src/statcache/cache.js';
+import { hashCacheOf, loadStatCache, trustBefore } from '../../src/statcache/cache.js';
 import { freshRepo, tempDir } from '../support/repo.js';
 import { edit, rng } from '../support/random-tree.js';
 
@@ -56,7 +56,7 @@ describe('delta restore plans like the full planner', () => {
     const diffs = await getCore().scanWorktree(payload, cache.body, trustBefore(cache.takenNs));
     const delta = await planDelta(repo.layout, payload, cache, diffs, head, target);
     expect(delta, 'planned from the cache').toBeDefined();
-    const full = await planRestore(payload, await snapshotRecords(repo, target), undefined, await loadHashCache(repo.layout, 'main'));
+    const full = await planRestore(payload, await snapshotRecords(repo, target), undefined, hashCacheOf(cache));
     expect(delta!.actions.map(actionKey).sort()).toEqual(full.actions.map(actionKey).sort());
 
     // Unsaved work is whatever status reports at a path the plan overwrites or removes.
