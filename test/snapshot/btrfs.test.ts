@@ -70,6 +70,17 @@ function asNobody(args: string[], cwd: string): RunResult {
 /** Ids in `.jvs/snapshots/`, `.tmp` directories included. */
 const snapshotNames = (repo: Repo): string[] => readdirSync(join(repo.root, '.jvs/snapshots')).sort();
 
+/** A nested subvolume made in main: the next snapshot is a reflink copy that holds its content, with a note. */
+async function expectNestedSubvolumeCloned(repo: Repo): Promise<void> {
+  await core.createSubvolume(join(repo.main, 'nested'));
+  await writeFile(join(repo.main, 'nested/n'), 'inside');
+  const s = snapshot(repo.main);
+  expect(s.engine).toBe('reflink-copy');
+  expect(s.stderr).toBe('note: snapshot copied with reflink-copy, not a btrfs subvolume snapshot: nested is another subvolume or a mount point\n');
+  expect(await readFile(join(snapshotDir(repo, s.snapshot_id), 'nested/n'), 'utf8')).toBe('inside');
+  ok(jvs(['verify', '--all'], { cwd: repo.main }));
+}
+
 describe.skipIf(!btrfs.dir)('btrfs subvolume snapshots', () => {
   it('init makes main a subvolume; a snapshot is a read-only subvolume snapshot that verifies', async () => {
     const repo = await initRepo('basic');
@@ -223,26 +234,14 @@ describe.skipIf(!btrfs.dir)('btrfs subvolume snapshots', () => {
     expect(await core.isSubvolume(snapshotDir(repo, partial.snapshot_id))).toBe(false);
     expect(readdirSync(snapshotDir(repo, partial.snapshot_id)).sort()).toEqual(['.READY', 'data']);
 
-    await core.createSubvolume(join(repo.main, 'nested'));
-    await writeFile(join(repo.main, 'nested/n'), 'inside');
-    const s = snapshot(repo.main);
-    expect(s.engine).toBe('reflink-copy');
-    expect(s.stderr).toBe('note: snapshot copied with reflink-copy, not a btrfs subvolume snapshot: nested is another subvolume or a mount point\n');
-    expect(await readFile(join(snapshotDir(repo, s.snapshot_id), 'nested/n'), 'utf8')).toBe('inside');
-    ok(jvs(['verify', '--all'], { cwd: repo.main }));
+    await expectNestedSubvolumeCloned(repo);
   });
 
   it('a snapshot from the stat cache finds a new nested subvolume and clones instead', async () => {
     const repo = await initRepo('nested-after');
     await writeFile(join(repo.main, 'a'), 'a');
     expect(snapshot(repo.main).engine).toBe('btrfs-snapshot');
-    await core.createSubvolume(join(repo.main, 'nested'));
-    await writeFile(join(repo.main, 'nested/n'), 'inside');
-    const s = snapshot(repo.main);
-    expect(s.engine).toBe('reflink-copy');
-    expect(s.stderr).toBe('note: snapshot copied with reflink-copy, not a btrfs subvolume snapshot: nested is another subvolume or a mount point\n');
-    expect(await readFile(join(snapshotDir(repo, s.snapshot_id), 'nested/n'), 'utf8')).toBe('inside');
-    ok(jvs(['verify', '--all'], { cwd: repo.main }));
+    await expectNestedSubvolumeCloned(repo);
     // Without the nested subvolume, snapshots are subvolume snapshots again.
     await core.deleteSubvolume(join(repo.main, 'nested'));
     await writeFile(join(repo.main, 'a'), 'b');

@@ -60,6 +60,23 @@ async function tamperCache(repo: Repository, edit: (e: IndexEntry) => void, take
   await saveStatCache(repo.layout, 'main', { ...cache, body: encodeIndex(entries), takenNs: takenNs ?? cache.takenNs });
 }
 
+/**
+ * Rewrites `name` in main and tells the cache that its new stat still holds the head's record
+ * (taken far in the future, so nothing is racily clean): a lie only a consulted cache believes.
+ */
+async function rewriteBehindCache(repo: Repository, root: string, name: string, content: string): Promise<void> {
+  const file = join(root, 'main', name);
+  await writeFile(file, content);
+  const now = statIdOfStats(await lstat(file, { bigint: true }));
+  await tamperCache(
+    repo,
+    (e) => {
+      if (e.path.toString() === name) e.statId = now;
+    },
+    nowNs() + 10n * RACY_NS,
+  );
+}
+
 /** The cached hashes (files whose identity the cache remembers), by path. */
 const cached = async (repo: Repository): Promise<Map<string, { statId: string; hash: string }>> => cachedHashes(await loadStatCache(repo.layout, 'main'));
 
@@ -195,16 +212,7 @@ describe('status with a stat cache', () => {
     expect((await repo.status('main')).modified.map((c) => c.path.toString())).toEqual(['f']);
     // White-box: g is rewritten behind the cache's back, and the cache told that g's new stat
     // holds its old record. Status believes it (g is not read), so it misses that change.
-    const g = join(root, 'main', 'g');
-    await writeFile(g, 'GGGG');
-    const now = statIdOfStats(await lstat(g, { bigint: true }));
-    await tamperCache(
-      repo,
-      (e) => {
-        if (e.path.toString() === 'g') e.statId = now;
-      },
-      nowNs() + 10n * RACY_NS,
-    );
+    await rewriteBehindCache(repo, root, 'g', 'GGGG');
     expect((await repo.status('main')).modified.map((c) => c.path.toString())).toEqual(['f']);
     // Without the cache the truth comes back.
     await rm(join(root, '.jvs/ext/worktrees/main/stat.cache'));
@@ -311,15 +319,7 @@ describe('restore with a stat cache', () => {
     // head's record. Restoring the head believes it — g is neither read nor replaced.
     const { repo, root, b } = await twoSnapshots();
     const g = join(root, 'main', 'g');
-    await writeFile(g, 'HHHH');
-    const now = statIdOfStats(await lstat(g, { bigint: true }));
-    await tamperCache(
-      repo,
-      (e) => {
-        if (e.path.toString() === 'g') e.statId = now;
-      },
-      nowNs() + 10n * RACY_NS,
-    );
+    await rewriteBehindCache(repo, root, 'g', 'HHHH');
     const r = await repo.restore({ worktree: 'main', ref: b });
     expect(r.safety_snapshot_id).toBeUndefined();
     expect(await readFile(g, 'utf8')).toBe('HHHH');
