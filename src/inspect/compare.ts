@@ -5,9 +5,9 @@
  * of its target) differs, or file ↔ symlink. Permission-only changes are not reported.
  */
 import { getCore, type HashRecord } from '../native/index.js';
-import { underReady, type ChangeLists, type Leaf } from '../manifest/tree-diff.js';
+import { leavesDiffer, underReady, type ChangeLists, type Leaf } from '../manifest/tree-diff.js';
 
-export { underReady };
+export { leavesDiffer, underReady };
 
 /** A file or symlink as diff and status compare it; a worktree file's hash is missing until needed. */
 export type Side = Omit<Leaf, 'hash'> & { hash?: string };
@@ -46,11 +46,6 @@ export async function sidesOfWorktree(payload: string, base: ReadonlyMap<string,
   return sides;
 }
 
-/** Whether two sides differ as diff and status count it: type, size or content. */
-export function sidesDiffer(f: Side, t: Side): boolean {
-  return f.kind !== t.kind || f.size !== t.size || f.hash !== t.hash;
-}
-
 /** The three lists, each sorted by path bytes. */
 export function compareSides(from: ReadonlyMap<string, Side>, to: ReadonlyMap<string, Side>): Changes {
   const byPath = <T extends object>(get: (x: T) => Buffer) => (a: T, b: T) => Buffer.compare(get(a), get(b));
@@ -60,7 +55,7 @@ export function compareSides(from: ReadonlyMap<string, Side>, to: ReadonlyMap<st
   for (const [k, t] of to) {
     const f = from.get(k);
     if (!f) added.push({ to: t });
-    else if (sidesDiffer(f, t)) modified.push({ from: f, to: t });
+    else if (leavesDiffer(f, t)) modified.push({ from: f, to: t });
   }
   for (const [k, f] of from) if (!to.has(k)) removed.push({ from: f });
   added.sort(byPath((x) => x.to.path));

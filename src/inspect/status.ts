@@ -11,7 +11,7 @@ import { tryDescriptor } from '../repo/catalog.js';
 import type { Repository } from '../repo/repository.js';
 import { snapshotRecords } from '../snapshot/records.js';
 import { loadWorktree } from '../snapshot/snapshot.js';
-import { sidesDiffer, underReady, type Side } from './compare.js';
+import { leavesDiffer, underReady, type Side } from './compare.js';
 import { cacheOfRecords, loadStatCache, rememberStat, saveStatCache, trustBefore, type StatCache } from '../statcache/cache.js';
 import { nowNs } from '../encoding/timestamp.js';
 import { getCore, indexEntryAt, type IndexEntry, type ScanDifference, type WalkEntry } from '../native/index.js';
@@ -116,7 +116,7 @@ export async function status(repo: Repository, worktree: string): Promise<Status
     const was = d.at !== undefined ? headSide(indexEntryAt(cache.body, d.at).entry) : undefined;
     const now = d.entry ? worktreeSide(d.entry, d.hash) : undefined;
     if (was && now) {
-      if (sidesDiffer(was, now)) modified.push(entry('modified', now, was));
+      if (leavesDiffer(was, now)) modified.push(entry('modified', now, was));
     } else if (was) removed.push(entry('removed', was));
     else if (now) added.push(entry('added', now));
   }

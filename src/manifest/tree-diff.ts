@@ -180,6 +180,15 @@ export function underReady(path: Buffer): boolean {
   }
 }
 
+/**
+ * Whether two sides of a path differ as diff and status count it: type, size (a symlink's lstat
+ * size is not in its hash) or content; permission bits do not count. A side without a hash
+ * (a worktree file not read) differs from one with.
+ */
+export function leavesDiffer(f: Pick<Leaf, 'kind' | 'size'> & { hash?: string }, t: Pick<Leaf, 'kind' | 'size'> & { hash?: string }): boolean {
+  return f.kind !== t.kind || f.size !== t.size || f.hash !== t.hash;
+}
+
 /** The changes from tree `fromRoot` to tree `toRoot` (object ids) as diff reports them; throws on a damaged object. */
 export async function diffTrees(read: ObjectReader, fromRoot: string, toRoot: string): Promise<TreeChanges> {
   const removed: TreeChanges['removed'] = [];
@@ -189,9 +198,8 @@ export async function diffTrees(read: ObjectReader, fromRoot: string, toRoot: st
     if (underReady(c.path)) continue;
     const f = c.from && !isDir(c.from) ? leafOf(c.from, c.path) : undefined;
     const t = c.to && !isDir(c.to) ? leafOf(c.to, c.path) : undefined;
-    // Size too, as compareSides has it: a symlink's lstat size is not in its hash.
     if (f && t) {
-      if (f.kind !== t.kind || f.size !== t.size || f.hash !== t.hash) modified.push({ from: f, to: t });
+      if (leavesDiffer(f, t)) modified.push({ from: f, to: t });
     } else if (f) removed.push({ from: f });
     else if (t) added.push({ to: t });
   }
