@@ -251,6 +251,25 @@ describe.skipIf(!btrfs.dir)('btrfs subvolume snapshots', () => {
     ok(jvs(['verify', '--all'], { cwd: repo.main }));
   });
 
+  it.skipIf(process.getuid?.() !== 0)('a snapshot from the stat cache finds a mount inside the worktree (mountinfo) and clones it', async () => {
+    const repo = await initRepo('mount-after');
+    await writeFile(join(repo.main, 'a'), 'a');
+    expect(snapshot(repo.main).engine).toBe('btrfs-snapshot');
+    await mkdir(join(repo.main, 'mnt'));
+    expect(spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', join(repo.main, 'mnt')]).status).toBe(0);
+    try {
+      await writeFile(join(repo.main, 'mnt/m'), 'mounted');
+      const s = snapshot(repo.main);
+      expect(s.engine).toBe('reflink-copy');
+      // tmpfs cannot share extents: the copy inside it is reported too.
+      expect(s.stderr).toContain('note: snapshot copied with reflink-copy, not a btrfs subvolume snapshot: mnt is a mount point\n');
+      expect(await readFile(join(snapshotDir(repo, s.snapshot_id), 'mnt/m'), 'utf8')).toBe('mounted');
+      ok(jvs(['verify', '--all'], { cwd: repo.main }));
+    } finally {
+      spawnSync('umount', [join(repo.main, 'mnt')]);
+    }
+  });
+
   it('a plain-directory worktree (as v8.2 makes them) keeps working with reflink', async () => {
     const repo = await initRepo('plain');
     await core.deleteSubvolume(repo.main);
