@@ -20,7 +20,7 @@ import { READY, writeIntent, writeReady } from '../formats/markers.js';
 import { writeMeta } from '../formats/meta.js';
 import { dropManifest, loadManifest, manifestRoot, writeManifest, writePatchedManifest } from '../manifest/store.js';
 import { getCore, isCoreError, walkAhead, type CloneOptions, type CloneReport, type Progress, type WalkEntry } from '../native/index.js';
-import { cacheOfRecords, cachedHashes, knownHashes, pathKey, statIdOfStats, stillStats, trustedHash, type HashCache, type StatCache } from '../statcache/cache.js';
+import { cacheOfRecords, hashCacheOf, knownHashes, pathKey, statIdOfStats, stillStats, trustedHash, type HashCache, type StatCache } from '../statcache/cache.js';
 import { compressTree, type CompressOutcome } from '../compress/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { pathExists } from '../fs/exists.js';
@@ -312,7 +312,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
   const parent = base ? Promise.resolve(undefined) : linkableParent(layout, req);
   parent.catch(() => undefined);
   const before = walking ? await checkSource(walking, req.paths) : undefined;
-  const hashCache = !base && req.statCache ? { takenNs: req.statCache.takenNs, entries: cachedHashes(req.statCache) } : undefined;
+  const hashCache = !base && req.statCache ? hashCacheOf(req.statCache) : undefined;
   const id = await newSnapshotId(layout);
   const tmp = layout.snapshotTmp(id);
   let published = false;
