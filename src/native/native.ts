@@ -27,6 +27,7 @@ export interface Binding {
   hashTree(root: string, wantRecords: boolean, known: Buffer | null, token: CancelToken, onProgress?: ProgressFn | null): Promise<RawHash | Failure>;
   hashPaths(root: string, paths: Buffer[], token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
   scanWorktree(root: string, index: Buffer, trustBefore: bigint, ignoreDev: boolean, token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
+  scanSnapshotSince(snap: string, parent: string, index: Buffer, trustBefore: bigint, token: CancelToken): Promise<Buffer | null | Failure>;
   summarizeIndex(index: Buffer, token: CancelToken): Promise<IndexSummary | Failure>;
   cloneTree(
     src: string,
@@ -156,6 +157,11 @@ export function createNativeCore(binding: Binding): NativeCore {
 
     async scanWorktree(root, index, trustBeforeNs, opts) {
       return decodeDifferences(await call(binding, opts, (t) => binding.scanWorktree(root, index, trustBeforeNs, opts?.ignoreDev === true, t, opts?.onProgress ?? null)));
+    },
+
+    async scanSnapshotSince(snap, parent, index, trustBeforeNs, opts) {
+      const out = await call(binding, opts, (t) => binding.scanSnapshotSince(snap, parent, index, trustBeforeNs, t));
+      return out === null ? null : decodeDifferences(out);
     },
 
     async summarizeIndex(index, opts) {

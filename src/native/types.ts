@@ -255,6 +255,14 @@ export interface NativeCore {
    */
   scanWorktree(root: string, index: Buffer, trustBeforeNs: bigint, opts?: ScanOptions): Promise<ScanDifference[]>;
   /**
+   * `scanWorktree` of `snap` (identities compared without the device), a btrfs snapshot of
+   * the subvolume of which `parent` — the snapshot the index describes — is an earlier one,
+   * looking only at the inodes btrfs says were written since `parent` was taken: what
+   * changed, not the tree. Null when btrfs cannot say (`parent` is not such a snapshot, most of
+   * the tree changed, the search needs CAP_SYS_ADMIN; the fallback core never can): scan whole.
+   */
+  scanSnapshotSince(snap: string, parent: string, index: Buffer, trustBeforeNs: bigint, opts?: CommonOptions): Promise<ScanDifference[] | null>;
+  /**
    * What an index describes: the payload root hash (CONTRACT §4) of its records and how many
    * of each kind it holds. Malformed → E_IO. Do not change the index until the promise settles.
    */

@@ -205,6 +205,8 @@ interface CacheBase {
   cache: StatCache;
   /** The parent manifest's root object: the new manifest patches it. */
   parentRoot: string;
+  /** The parent snapshot's tree (a btrfs snapshot's changes are searched from it). */
+  parentDir: string;
   /** The copy engine links from the parent snapshot's copies (a plain, whole parent). */
   linkFrom?: CloneOptions['linkFrom'];
 }
@@ -218,7 +220,8 @@ async function cacheBase(layout: RepoLayout, req: SnapshotRequest): Promise<Cach
   const parentRoot = parent && (await manifestRoot(layout, parent.snapshot_id, parent.payload_root_hash));
   if (!parent || !parentRoot) return undefined;
   const linkable = req.engine === 'copy' && !parent.compression && !parent.partial_paths;
-  return { cache, parentRoot, ...(linkable ? { linkFrom: { root: layout.snapshotDir(parent.snapshot_id) } } : {}) };
+  const parentDir = layout.snapshotDir(parent.snapshot_id);
+  return { cache, parentRoot, parentDir, ...(linkable ? { linkFrom: { root: parentDir } } : {}) };
 }
 
 /** What step 5 did: the engine that produced the tree, and the clone's report if it cloned. */
@@ -293,7 +296,7 @@ async function stepFromCache(req: SnapshotRequest, tmp: string, scratch: string,
     return { made: await reclone(m.notSnapshot) };
   };
   if (made.engine !== 'btrfs-snapshot') return made.report ? fromClone(made, base.linkFrom !== undefined) : { made };
-  const frozen = await hashSnapshotFromCache(tmp, base.cache, (await lstat(req.payload, { bigint: true })).dev, cloneNs);
+  const frozen = await hashSnapshotFromCache(tmp, base.parentDir, base.cache, (await lstat(req.payload, { bigint: true })).dev, cloneNs);
   if (!frozen || !('foreign' in frozen)) return { made, ...(frozen ? { quick: frozen } : {}) };
   // A nested subvolume, which the snapshot shows empty: the worktree is cloned instead.
   return fromClone(await reclone(`${frozen.foreign.toString()} is another subvolume or a mount point`), false);

@@ -120,11 +120,17 @@ export async function hashFromCache(payload: string, tmp: string, scratch: strin
  * The same for a btrfs subvolume snapshot `tmp` of the worktree (whose device is
  * `worktreeDev`). The snapshot itself is scanned: nobody writes it, and it keeps the
  * worktree's inodes and times, so identities compare without the device — exact, with no race
- * to guard against. `foreign` names a nested subvolume it shows (an empty placeholder on
- * another device): the caller clones instead.
+ * to guard against. Where btrfs can say which inodes were written since the parent snapshot
+ * `parentDir` was taken from the same worktree, only those are looked at (scanSnapshotSince:
+ * the cost of what changed, whatever the tree's size); otherwise the whole snapshot is scanned.
+ * `foreign` names a nested subvolume it shows (an empty placeholder on another device): the
+ * caller clones instead.
  */
-export async function hashSnapshotFromCache(tmp: string, cache: StatCache, worktreeDev: bigint, scanNs: bigint): Promise<FromCache | { foreign: Buffer } | undefined> {
-  const diffs = await scanOrGiveUp(tmp, cache, true);
+export async function hashSnapshotFromCache(tmp: string, parentDir: string, cache: StatCache, worktreeDev: bigint, scanNs: bigint): Promise<FromCache | { foreign: Buffer } | undefined> {
+  const since = await getCore()
+    .scanSnapshotSince(tmp, parentDir, cache.body, trustBefore(cache.takenNs))
+    .catch(() => null);
+  const diffs = since ?? (await scanOrGiveUp(tmp, cache, true));
   if (!diffs) return undefined;
   // A placeholder is on another device, and (btrfs's empty-subvolume directory) inode 2.
   const foreign = diffs.find((d) => d.entry && (d.foreign || (d.entry.kind === 'dir' && d.entry.ino === 2n)));

@@ -51,6 +51,45 @@ pub fn delete_subvolume(path: &Path) -> Result<()> {
     imp::delete_subvolume(path)
 }
 
+/// What a subvolume says of itself (BTRFS_IOC_GET_SUBVOL_INFO, unprivileged since Linux 4.18).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubvolumeInfo {
+    pub uuid: [u8; 16],
+    /// The uuid of the subvolume this one is a snapshot of; zeros for none.
+    pub parent_uuid: [u8; 16],
+    /// The transaction that created it: a snapshot holds its source as that transaction left it.
+    pub otransid: u64,
+}
+
+/// The subvolume whose root directory `path` is, described.
+pub fn subvolume_info(path: &Path) -> Result<SubvolumeInfo> {
+    imp::subvolume_info(path)
+}
+
+/// An inode whose item was written after a given transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangedInode {
+    pub ino: u64,
+    pub dir: bool,
+    /// The transaction that created the inode.
+    pub created: u64,
+}
+
+/// The inodes of the subvolume at `path` written in a transaction after `since`, in inode
+/// order; None when there are more than `limit`. Every change to an inode — content, mode,
+/// times, links, a directory's entries — rewrites its item, stamped with the transaction. The
+/// search (BTRFS_IOC_TREE_SEARCH_V2) skips every tree block not written since `since`, so it
+/// reads what changed, not the tree. Needs CAP_SYS_ADMIN (EPERM otherwise).
+pub fn changed_inodes(path: &Path, since: u64, limit: usize) -> Result<Option<Vec<ChangedInode>>> {
+    imp::changed_inodes(path, since, limit)
+}
+
+/// Every path of each inode of `inos` in the subvolume at `path`, relative to its root (none
+/// for the root itself, or an unlinked inode). BTRFS_IOC_INO_PATHS; needs CAP_SYS_ADMIN.
+pub fn inode_paths(path: &Path, inos: &[u64]) -> Result<Vec<Vec<Vec<u8>>>> {
+    imp::inode_paths(path, inos)
+}
+
 #[cfg(target_os = "linux")]
 mod imp {
     use std::io;
@@ -124,6 +163,162 @@ mod imp {
 
     /// An ioctl failure on `path`; ENOTTY (no btrfs there) says so instead of "inappropriate
     /// ioctl for device".
+    const IOC_GET_SUBVOL_INFO: libc::c_ulong = 0x81F8_943C;
+    const IOC_TREE_SEARCH_V2: libc::c_ulong = 0xC070_9411;
+    const IOC_INO_PATHS: libc::c_ulong = 0xC038_9423;
+
+    pub fn subvolume_info(path: &Path) -> Result<super::SubvolumeInfo> {
+        let fd = open_dir(path).map_err(|e| fail("open", path, &e))?;
+        // struct btrfs_ioctl_get_subvol_info_args (504 bytes); offsets checked against the header.
+        let mut args = [0u64; 63];
+        ioctl(&fd, IOC_GET_SUBVOL_INFO, args.as_mut_ptr()).map_err(|e| fail("describe subvolume", path, &e))?;
+        let bytes: &[u8] = bytemuck_bytes(&args);
+        let u64_at = |o: usize| u64::from_ne_bytes(bytes[o..o + 8].try_into().unwrap());
+        Ok(super::SubvolumeInfo {
+            uuid: bytes[296..312].try_into().unwrap(),
+            parent_uuid: bytes[312..328].try_into().unwrap(),
+            otransid: u64_at(352),
+        })
+    }
+
+    fn bytemuck_bytes(words: &[u64]) -> &[u8] {
+        // SAFETY: u64 has no padding and u8 no alignment requirement; same lifetime.
+        unsafe { std::slice::from_raw_parts(words.as_ptr().cast(), std::mem::size_of_val(words)) }
+    }
+
+    /// struct btrfs_ioctl_search_key (104 bytes) followed by buf_size: search_args_v2's head.
+    #[repr(C)]
+    struct SearchHead {
+        tree_id: u64,
+        min_objectid: u64,
+        max_objectid: u64,
+        min_offset: u64,
+        max_offset: u64,
+        min_transid: u64,
+        max_transid: u64,
+        min_type: u32,
+        max_type: u32,
+        nr_items: u32,
+        unused: u32,
+        unused_more: [u64; 4],
+        buf_size: u64,
+    }
+    const _: () = assert!(std::mem::size_of::<SearchHead>() == 112);
+
+    /// Items returned per search call: a 64 KiB buffer holds any item (a tree block is at most 64 KiB).
+    const SEARCH_BUF: usize = 64 * 1024;
+    /// BTRFS_FIRST_FREE_OBJECTID..=BTRFS_LAST_FREE_OBJECTID: the inodes (orphans etc. lie above).
+    const LAST_INODE: u64 = 0xFFFF_FFFF_FFFF_FF00;
+    const INODE_ITEM_KEY: u32 = 1;
+
+    pub fn changed_inodes(path: &Path, since: u64, limit: usize) -> Result<Option<Vec<super::ChangedInode>>> {
+        let fd = open_dir(path).map_err(|e| fail("open", path, &e))?;
+        // The head, then the buffer, in one u64-aligned allocation.
+        let words = (std::mem::size_of::<SearchHead>() + SEARCH_BUF) / 8;
+        let mut args = vec![0u64; words];
+        let mut out = Vec::new();
+        // The key range is compared as whole (objectid, type, offset) keys: every item type
+        // between comes back, and only inode items are kept.
+        let (mut obj, mut ty, mut off) = (SUBVOLUME_ROOT_INO, 0u32, 0u64);
+        loop {
+            let head = SearchHead {
+                tree_id: 0, // the subvolume of the fd
+                min_objectid: obj,
+                max_objectid: LAST_INODE,
+                min_offset: off,
+                max_offset: u64::MAX,
+                min_transid: since + 1,
+                max_transid: u64::MAX,
+                min_type: ty,
+                max_type: u32::from(u8::MAX),
+                nr_items: 4096,
+                unused: 0,
+                unused_more: [0; 4],
+                buf_size: SEARCH_BUF as u64,
+            };
+            // SAFETY: args is at least size_of::<SearchHead>() bytes and u64-aligned.
+            unsafe { args.as_mut_ptr().cast::<SearchHead>().write(head) };
+            ioctl(&fd, IOC_TREE_SEARCH_V2, args.as_mut_ptr()).map_err(|e| fail("search the tree of", path, &e))?;
+            // SAFETY: as above; the kernel wrote the count back into the head.
+            let n = unsafe { args.as_ptr().cast::<SearchHead>().read().nr_items };
+            let bytes = bytemuck_bytes(&args);
+            if n == 0 {
+                return Ok(Some(out));
+            }
+            let buf = &bytes[std::mem::size_of::<SearchHead>()..];
+            let mut at = 0;
+            let u64_at = |b: &[u8], o: usize| u64::from_ne_bytes(b[o..o + 8].try_into().unwrap());
+            for _ in 0..n {
+                // struct btrfs_ioctl_search_header: transid, objectid, offset (u64), type, len (u32).
+                let (objectid, offset) = (u64_at(buf, at + 8), u64_at(buf, at + 16));
+                let kind = u32::from_ne_bytes(buf[at + 24..at + 28].try_into().unwrap());
+                let len = u32::from_ne_bytes(buf[at + 28..at + 32].try_into().unwrap()) as usize;
+                let item = &buf[at + 32..at + 32 + len];
+                // struct btrfs_inode_item (little-endian on disk): generation @0 (creation),
+                // transid @8 (last written), mode @52.
+                if kind == INODE_ITEM_KEY && len >= 56 {
+                    let le = |o: usize| u64::from_le_bytes(item[o..o + 8].try_into().unwrap());
+                    if le(8) > since {
+                        let mode = u32::from_le_bytes(item[52..56].try_into().unwrap());
+                        out.push(super::ChangedInode { ino: objectid, dir: mode & libc::S_IFMT == libc::S_IFDIR, created: le(0) });
+                        if out.len() > limit {
+                            return Ok(None);
+                        }
+                    }
+                }
+                (obj, ty, off) = (objectid, kind, offset);
+                at += 32 + len;
+            }
+            // Resume just after the last key returned.
+            if off < u64::MAX {
+                off += 1;
+            } else if ty < u32::from(u8::MAX) {
+                (ty, off) = (ty + 1, 0);
+            } else if obj < LAST_INODE {
+                (obj, ty, off) = (obj + 1, 0, 0);
+            } else {
+                return Ok(Some(out));
+            }
+        }
+    }
+
+    pub fn inode_paths(path: &Path, inos: &[u64]) -> Result<Vec<Vec<Vec<u8>>>> {
+        let fd = open_dir(path).map_err(|e| fail("open", path, &e))?;
+        let mut container = vec![0u64; 8192];
+        inos.iter()
+            // The root's only reference is to itself, named `..`.
+            .map(|&ino| loop {
+                if ino == SUBVOLUME_ROOT_INO {
+                    break Ok(Vec::new());
+                }
+                // struct btrfs_ioctl_ino_path_args: inum, size, reserved[4], fspath (a pointer to
+                // a struct btrfs_data_container: bytes_left, bytes_missing, elem_cnt, elem_missed
+                // (u32), then val[] offsets from &val[0] to NUL-terminated paths).
+                let mut args = [0u64; 7];
+                args[0] = ino;
+                args[1] = (container.len() * 8) as u64;
+                args[6] = container.as_mut_ptr() as u64;
+                ioctl(&fd, IOC_INO_PATHS, args.as_mut_ptr()).map_err(|e| fail("resolve an inode of", path, &e))?;
+                let bytes = bytemuck_bytes(&container);
+                let word = |o: usize| u32::from_ne_bytes(bytes[o..o + 4].try_into().unwrap());
+                let (missing, count, missed) = (word(4) as usize, word(8) as usize, word(12));
+                if missed > 0 {
+                    container.resize(container.len() + missing / 8 + 1, 0);
+                    continue;
+                }
+                let vals = &bytes[16..];
+                let paths = (0..count)
+                    .map(|i| {
+                        let o = u64::from_ne_bytes(vals[i * 8..i * 8 + 8].try_into().unwrap()) as usize;
+                        let end = vals[o..].iter().position(|&b| b == 0).map_or(vals.len(), |e| o + e);
+                        vals[o..end].to_vec()
+                    })
+                    .collect();
+                break Ok(paths);
+            })
+            .collect()
+    }
+
     fn fail(op: &str, path: &Path, err: &io::Error) -> Error {
         let mut e = Error::io(op, path_bytes(path), err);
         if err.raw_os_error() == Some(libc::ENOTTY) {
@@ -282,5 +477,14 @@ mod imp {
     }
     pub fn delete_subvolume(path: &Path) -> Result<()> {
         Err(unsupported("delete subvolume", path))
+    }
+    pub fn subvolume_info(path: &Path) -> Result<super::SubvolumeInfo> {
+        Err(unsupported("describe subvolume", path))
+    }
+    pub fn changed_inodes(path: &Path, _: u64, _: usize) -> Result<Option<Vec<super::ChangedInode>>> {
+        Err(unsupported("search the tree of", path))
+    }
+    pub fn inode_paths(path: &Path, _: &[u64]) -> Result<Vec<Vec<Vec<u8>>>> {
+        Err(unsupported("resolve an inode of", path))
     }
 }

@@ -21,6 +21,7 @@ pub mod hash;
 pub mod pool;
 pub mod probe;
 pub mod scan;
+pub mod since;
 pub mod sync;
 pub mod walk;
 

@@ -16,7 +16,7 @@ use crate::error::{path_bytes, Error, Result};
 use crate::hash::{hash_file, sha256, Record, RecordKind, BUF_SIZE, READY_NAME};
 use sha2::{Digest, Sha256};
 use crate::pool;
-use crate::walk::{stat_entry, walk_sorted, Entry, Kind};
+use crate::walk::{base_name, list_names, stat_entry, walk_sorted, Entry, Kind};
 
 /// Bytes of a stat identity: mode u32, size u64, mtime ns i64, ctime ns i64, dev u64, ino u64
 /// (little-endian), the fields whose change means the content may have changed.
@@ -109,57 +109,216 @@ type Expected = ([u8; 32], u64, u32);
 /// they are merged as they come, so memory follows the differences and one directory listing
 /// per level, not the size of the tree.
 pub fn scan<'a>(root: &std::path::Path, index: impl IntoIterator<Item = IndexEntry<'a>>, trust: Trust, ctx: &Ctx) -> Result<Vec<Difference>> {
-    let dev = std::fs::metadata(root).map_err(|e| Error::io("stat", path_bytes(root), &e))?.dev();
-    let mut out = Vec::new();
-    // Positions in `out` of files to read, with what the index expects of them.
-    let mut to_read: Vec<(usize, Expected)> = Vec::new();
-    let mut xs = index.into_iter().peekable();
-    walk_sorted(root, ctx, &mut |w: Entry| {
-        if w.name() == READY_NAME {
-            return Ok(());
-        }
-        while let Some(x) = xs.next_if(|x| x.path < w.path.as_slice()) {
-            out.push(Difference::new(Some(x.at), None));
-        }
-        let Some(x) = xs.next_if(|x| x.path == w.path.as_slice()) else {
+    let mut m = Merge::new(root, trust)?;
+    m.merge_walk(root, &[], index, ctx)?;
+    m.finish(root, ctx)
+}
+
+/// The comparison both scans share: differences as they are found, and the files to read.
+struct Merge {
+    dev: u64,
+    trust: Trust,
+    out: Vec<Difference>,
+    /// The path of each difference (the walked entry's, or the index's).
+    keys: Vec<Vec<u8>>,
+    /// Positions in `out` of files to read, with what the index expects of them.
+    to_read: Vec<(usize, Expected)>,
+}
+
+impl Merge {
+    fn new(root: &std::path::Path, trust: Trust) -> Result<Self> {
+        let dev = std::fs::metadata(root).map_err(|e| Error::io("stat", path_bytes(root), &e))?.dev();
+        Ok(Merge { dev, trust, out: Vec::new(), keys: Vec::new(), to_read: Vec::new() })
+    }
+
+    fn push(&mut self, key: &[u8], d: Difference) {
+        self.keys.push(key.to_vec());
+        self.out.push(d);
+    }
+
+    fn removed(&mut self, x: &IndexEntry) {
+        self.push(x.path, Difference::new(Some(x.at), None));
+    }
+
+    /// Walks the directory `rel` of `root` (the root itself when empty) and merges what is
+    /// under it with `index`, which holds exactly the index's entries under it.
+    fn merge_walk<'a>(&mut self, root: &std::path::Path, rel: &[u8], index: impl IntoIterator<Item = IndexEntry<'a>>, ctx: &Ctx) -> Result<()> {
+        let mut xs = index.into_iter().peekable();
+        walk_sorted(root, rel, ctx, &mut |w: Entry| {
+            if w.name() == READY_NAME {
+                return Ok(());
+            }
+            while let Some(x) = xs.next_if(|x| x.path < w.path.as_slice()) {
+                self.removed(&x);
+            }
+            let x = xs.next_if(|x| x.path == w.path.as_slice());
+            self.compare(w, x.as_ref());
+            Ok(())
+        })?;
+        xs.for_each(|x| self.removed(&x));
+        Ok(())
+    }
+
+    /// Compares the walked entry `w` with the index's entry at its path, if any.
+    fn compare(&mut self, w: Entry, x: Option<&IndexEntry>) {
+        let foreign = w.dev != self.dev;
+        let key = w.path.clone();
+        let Some(x) = x else {
             let hash = w.target.as_deref().map(sha256);
-            let foreign = w.dev != dev;
-            out.push(Difference { hash, foreign, ..Difference::new(None, Some(w)) });
-            return Ok(());
+            return self.push(&key, Difference { hash, foreign, ..Difference::new(None, Some(w)) });
         };
-        let foreign = w.dev != dev;
-        // Listed anyway when foreign, for a caller that must know of other devices.
-        let settled = |w: Entry, hash: Option<[u8; 32]>| Difference { hash, same: true, stable: true, foreign: true, ..Difference::new(Some(x.at), Some(w)) };
-        if trusted(&w, &x, &trust) {
+        let at = Some(x.at);
+        if trusted(&w, x, &self.trust) {
+            // Listed anyway when foreign, for a caller that must know of other devices.
             if foreign {
                 let hash = (w.kind != Kind::Dir).then_some(x.hash);
-                out.push(settled(w, hash));
+                self.push(&key, Difference { hash, same: true, stable: true, foreign: true, ..Difference::new(at, Some(w)) });
             }
-            return Ok(());
+            return;
         }
         // Not trusted but found equal: listed as `same` (its identity may be remembered).
-        let equal = |w: Entry, hash: Option<[u8; 32]>| Difference { hash, same: true, stable: true, foreign, ..Difference::new(Some(x.at), Some(w)) };
-        match (w.kind, x.kind) {
-            (Kind::Dir, RecordKind::Dir) if w.perm() == x.perm => out.push(equal(w, None)),
+        let equal = |w: Entry, hash: Option<[u8; 32]>| Difference { hash, same: true, stable: true, foreign, ..Difference::new(at, Some(w)) };
+        let d = match (w.kind, x.kind) {
+            (Kind::Dir, RecordKind::Dir) if w.perm() == x.perm => equal(w, None),
             (Kind::Symlink, _) => {
                 let hash = sha256(w.target.as_deref().unwrap_or_default());
                 if x.kind == RecordKind::Symlink && hash == x.hash && w.perm() == x.perm {
-                    out.push(equal(w, Some(hash)));
+                    equal(w, Some(hash))
                 } else {
-                    out.push(Difference { hash: Some(hash), foreign, ..Difference::new(Some(x.at), Some(w)) });
+                    Difference { hash: Some(hash), foreign, ..Difference::new(at, Some(w)) }
                 }
             }
             (Kind::File, RecordKind::File) if w.size == x.size => {
-                to_read.push((out.len(), (x.hash, x.size, x.perm)));
-                out.push(Difference { foreign, ..Difference::new(Some(x.at), Some(w)) });
+                self.to_read.push((self.out.len(), (x.hash, x.size, x.perm)));
+                Difference { foreign, ..Difference::new(at, Some(w)) }
             }
-            _ => out.push(Difference { foreign, ..Difference::new(Some(x.at), Some(w)) }),
+            _ => Difference { foreign, ..Difference::new(at, Some(w)) },
+        };
+        self.push(&key, d);
+    }
+
+    /// Reads the candidates and returns the differences in path order.
+    fn finish(mut self, root: &std::path::Path, ctx: &Ctx) -> Result<Vec<Difference>> {
+        read_candidates(root, &mut self.out, &self.to_read, ctx)?;
+        let mut keyed: Vec<(Vec<u8>, Difference)> = self.keys.into_iter().zip(self.out).collect();
+        // Already in order for a whole scan; a focused one finds its paths out of order.
+        if !keyed.is_sorted_by(|a, b| a.0 <= b.0) {
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
         }
-        Ok(())
-    })?;
-    out.extend(xs.map(|x| Difference::new(Some(x.at), None)));
-    read_candidates(root, &mut out, &to_read, ctx)?;
-    Ok(out)
+        Ok(keyed.into_iter().map(|(_, d)| d).collect())
+    }
+}
+
+/// An index that can be read from any path on: the index of a focused scan.
+pub trait SeekIndex<'a> {
+    /// The index's entries, in path order, from the first whose path is `from` or after it.
+    fn entries_from(&self, from: &[u8]) -> Box<dyn Iterator<Item = IndexEntry<'a>> + '_>;
+}
+
+impl<'a> SeekIndex<'a> for Vec<IndexEntry<'a>> {
+    fn entries_from(&self, from: &[u8]) -> Box<dyn Iterator<Item = IndexEntry<'a>> + '_> {
+        let i = self.partition_point(|x| x.path < from);
+        Box::new(self[i..].iter().cloned())
+    }
+}
+
+/// `p/`: what every path under `p` starts with.
+fn below(p: &[u8]) -> Vec<u8> {
+    let mut b = p.to_vec();
+    b.push(b'/');
+    b
+}
+
+/// The index's entries under `p` (not `p` itself), in order.
+fn under<'i, 'a>(index: &'i dyn SeekIndex<'a>, p: &[u8]) -> impl Iterator<Item = IndexEntry<'a>> + 'i {
+    let prefix = if p.is_empty() { Vec::new() } else { below(p) };
+    index.entries_from(&prefix).take_while(move |x| x.path.starts_with(&prefix))
+}
+
+/// How a focused scan looks at one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Look {
+    /// The entry may differ from the index's. If it is a directory, it is the directory the
+    /// index describes at that path: what may differ in it is in the focus too, except its
+    /// entries, which are compared by name with the index's (new names walked whole, missing
+    /// ones removed with what the index holds under them).
+    Entry,
+    /// A directory not known to be the one the index describes there: it and everything
+    /// under it are compared, as a whole scan does.
+    Whole,
+}
+
+/// Where a focused scan looks, sorted by path.
+pub type Focus = Vec<(Vec<u8>, Look)>;
+
+/// Compares `root` with `index` at the paths of `focus` only (sorted by path, `""` the root),
+/// trusting every other path to be the index's — for a tree whose changes since the index
+/// was true are known (src/since.rs). Returns what [`scan`] would.
+pub fn scan_focused<'a>(root: &std::path::Path, index: &dyn SeekIndex<'a>, focus: &Focus, trust: Trust, ctx: &Ctx) -> Result<Vec<Difference>> {
+    ctx.begin(Phase::Walk, 0, 0);
+    let mut m = Merge::new(root, trust)?;
+    let focused: std::collections::HashSet<&[u8]> = focus.iter().map(|(p, _)| p.as_slice()).collect();
+    // Directories compared whole: nothing under them is looked at again.
+    let mut whole: std::collections::HashSet<&[u8]> = std::collections::HashSet::new();
+    let in_whole = |whole: &std::collections::HashSet<&[u8]>, p: &[u8]| {
+        p.iter().enumerate().filter(|(_, &b)| b == b'/').any(|(i, _)| whole.contains(&p[..i])) || whole.contains(&b""[..])
+    };
+    for (p, look) in focus {
+        ctx.check()?;
+        if in_whole(&whole, p) || base_name(p) == READY_NAME {
+            continue;
+        }
+        let x = if p.is_empty() { None } else { index.entries_from(p).next().filter(|x| x.path == p.as_slice()) };
+        let w = if p.is_empty() { None } else { Some(stat_entry(root, p)?) };
+        let dir = w.as_ref().is_none_or(|w| w.kind == Kind::Dir);
+        let known_dir = p.is_empty() || x.as_ref().is_some_and(|x| x.kind == RecordKind::Dir);
+        if let Some(w) = w {
+            m.compare(w, x.as_ref());
+        }
+        if !dir {
+            // What the index holds under a directory that is now something else is gone.
+            under(index, p).for_each(|x| m.removed(&x));
+        } else if *look == Look::Whole || !known_dir {
+            m.merge_walk(root, p, under(index, p), ctx)?;
+            whole.insert(p);
+        } else {
+            compare_names(&mut m, root, p, index, &focused, ctx)?;
+        }
+        ctx.add_entries(1);
+    }
+    m.finish(root, ctx)
+}
+
+/// The names in directory `p` against the index's entries there: names the index lacks are
+/// walked whole (unless focused themselves); names it has that are gone are removed, with
+/// everything under them. Names in both, not focused, are the index's.
+fn compare_names<'a>(m: &mut Merge, root: &std::path::Path, p: &[u8], index: &dyn SeekIndex<'a>, focused: &std::collections::HashSet<&[u8]>, ctx: &Ctx) -> Result<()> {
+    let child = |name: &[u8]| if p.is_empty() { name.to_vec() } else { [&below(p)[..], name].concat() };
+    let mut names: Vec<Vec<u8>> = list_names(root, p)?.into_iter().map(|n| child(&n)).collect();
+    names.sort_unstable();
+    let mut known = under(index, p).filter(|x| !x.path[p.len()..].iter().skip(usize::from(!p.is_empty())).any(|&b| b == b'/')).peekable();
+    let mut gone: Vec<Vec<u8>> = Vec::new();
+    for name in &names {
+        while let Some(x) = known.next_if(|x| x.path < name.as_slice()) {
+            gone.push(x.path.to_vec());
+        }
+        if known.next_if(|x| x.path == name.as_slice()).is_some() || focused.contains(name.as_slice()) || base_name(name) == READY_NAME {
+            continue;
+        }
+        let w = stat_entry(root, name)?;
+        let is_dir = w.kind == Kind::Dir;
+        m.compare(w, None);
+        if is_dir {
+            m.merge_walk(root, name, std::iter::empty(), ctx)?;
+        }
+    }
+    gone.extend(known.map(|x| x.path.to_vec()));
+    for g in gone {
+        let x = index.entries_from(&g).next().expect("an index entry just listed");
+        m.removed(&x);
+        under(index, &g).for_each(|x| m.removed(&x));
+    }
+    Ok(())
 }
 
 /// Reads the files of `to_read` in parallel, settling `hash`, `same` and `stable`.

@@ -269,13 +269,23 @@ fn read_entries(abs: &Path, rel: &[u8]) -> Result<Vec<Entry>> {
 /// directory's subtree sorts as its name followed by `/`, which is where its paths fall among
 /// its siblings' (`a`, `a-b`, `a/x`). For a consumer that merges the walk with another sorted
 /// list as it goes. It waits for the listings it started, so it must not run on the pool itself.
-pub fn walk_sorted(root: &Path, ctx: &Ctx, visit: &mut dyn FnMut(Entry) -> Result<()>) -> Result<()> {
-    let md = fs::metadata(root).map_err(|e| Error::io("stat", path_bytes(root), &e))?;
+/// `rel` names the directory of `root` to walk (the root itself when empty); paths stay
+/// relative to `root`.
+pub fn walk_sorted(root: &Path, rel: &[u8], ctx: &Ctx, visit: &mut dyn FnMut(Entry) -> Result<()>) -> Result<()> {
+    let dir = join_rel(root, rel);
+    let md = fs::metadata(&dir).map_err(|e| Error::io("stat", path_bytes(&dir), &e))?;
     if !md.is_dir() {
-        return Err(Error::io("walk", path_bytes(root), &std::io::Error::from_raw_os_error(libc::ENOTDIR)));
+        return Err(Error::io("walk", path_bytes(&dir), &std::io::Error::from_raw_os_error(libc::ENOTDIR)));
     }
     ctx.begin(Phase::Walk, 0, 0);
-    visit_listing(list_dir(root, &[])?, ctx, visit)
+    visit_listing(list_dir(&dir, rel)?, ctx, visit)
+}
+
+/// The names in directory `rel` of `root`, unsorted, without a stat of any.
+pub fn list_names(root: &Path, rel: &[u8]) -> Result<Vec<Vec<u8>>> {
+    let shown: &[u8] = if rel.is_empty() { b"." } else { rel };
+    let rd = fs::read_dir(join_rel(root, rel)).map_err(|e| Error::io("opendir", shown, &e))?;
+    rd.map(|item| item.map(|de| de.file_name().as_bytes().to_vec()).map_err(|e| Error::io("readdir", shown, &e))).collect()
 }
 
 /// Subdirectories listed ahead of the consumer, per level.

@@ -193,3 +193,51 @@ fn delete_without_privilege_names_the_permission_and_changes_nothing() {
     assert_eq!(fs::read(snap.join("f")).unwrap(), b"data");
     cleanup(&d);
 }
+
+#[test]
+fn changed_inodes_are_those_written_since_a_snapshot_and_resolve_to_their_paths() {
+    use jvs_core::btrfs::{changed_inodes, inode_paths, subvolume_info};
+    use std::os::unix::fs::MetadataExt;
+    let Some(d) = btrfs_dir("changed") else { return };
+    let w = d.join("w");
+    create_subvolume(&w).unwrap();
+    for i in 0..2000 {
+        write(&w, &format!("d{}/f{i}", i % 20), b"same", 0o644);
+    }
+    write(&w, "d3/edit", b"before", 0o644);
+    write(&w, "gone", b"x", 0o644);
+    let (p, n) = (d.join("p"), d.join("n"));
+    snapshot_subvolume(&w, &p, true).unwrap();
+    write(&w, "d3/edit", b"after!", 0o644);
+    write(&w, "d7/new", b"new", 0o644);
+    fs::hard_link(w.join("d7/new"), w.join("d9/also")).unwrap();
+    fs::remove_file(w.join("gone")).unwrap();
+    snapshot_subvolume(&w, &n, true).unwrap();
+
+    let (pi, ni, wi) = (subvolume_info(&p).unwrap(), subvolume_info(&n).unwrap(), subvolume_info(&w).unwrap());
+    assert_eq!(pi.parent_uuid, wi.uuid);
+    assert_eq!(ni.parent_uuid, wi.uuid);
+    assert!(ni.otransid > pi.otransid);
+    let changed = changed_inodes(&n, pi.otransid, 1000).unwrap().expect("under the limit");
+    let ino = |rel: &str| fs::symlink_metadata(n.join(rel)).unwrap().ino();
+    let inos: Vec<u64> = changed.iter().map(|c| c.ino).collect();
+    // The edited file, the new one (one inode, two links), and the directories whose entries
+    // changed: the root (gone), d7 and d9. Nothing else of the 2000.
+    let mut want = vec![ino("d3/edit"), ino("d7/new"), 256, ino("d7"), ino("d9")];
+    want.sort();
+    assert_eq!(inos, want);
+    assert!(changed.iter().all(|c| c.dir == [256, ino("d7"), ino("d9")].contains(&c.ino)));
+    let created_new = changed.iter().find(|c| c.ino == ino("d7/new")).unwrap().created;
+    assert!(created_new > pi.otransid);
+    assert!(changed.iter().find(|c| c.ino == ino("d3/edit")).unwrap().created <= pi.otransid);
+    assert_eq!(changed_inodes(&n, pi.otransid, 2).unwrap(), None, "over the limit");
+
+    let paths = inode_paths(&n, &[ino("d3/edit"), ino("d7/new"), 256, ino("d7")]).unwrap();
+    let mut linked = paths[1].clone();
+    linked.sort();
+    assert_eq!(paths[0], vec![b"d3/edit".to_vec()]);
+    assert_eq!(linked, vec![b"d7/new".to_vec(), b"d9/also".to_vec()]);
+    assert!(paths[2].is_empty(), "the root has no path inside its subvolume");
+    assert_eq!(paths[3], vec![b"d7".to_vec()]);
+    cleanup(&d);
+}

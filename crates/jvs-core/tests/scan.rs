@@ -153,10 +153,55 @@ fn the_streaming_walk_visits_what_the_walk_lists_in_the_same_order() {
     std::fs::write(raw(t.path(), b"\xff\x01name"), b"").unwrap();
     let listed: Vec<Vec<u8>> = walk(t.path(), &Ctx::new()).unwrap().into_iter().map(|e| e.path).collect();
     let mut streamed = Vec::new();
-    jvs_core::walk::walk_sorted(t.path(), &Ctx::new(), &mut |e| {
+    jvs_core::walk::walk_sorted(t.path(), &[], &Ctx::new(), &mut |e| {
         streamed.push(e.path);
         Ok(())
     })
     .unwrap();
     assert_eq!(streamed, listed);
+}
+
+/// A focused scan given the paths that changed finds what a whole scan finds, and looks
+/// nowhere else: an unlisted path whose content changed behind its back goes unnoticed.
+#[test]
+fn a_focused_scan_finds_what_a_whole_scan_finds_where_it_is_told_to_look() {
+    use jvs_core::scan::{scan_focused, Look};
+    let t = tempfile::tempdir().unwrap();
+    contract_tree(t.path());
+    write(t.path(), "keep/k.txt", b"k", 0o644);
+    write(t.path(), "moved/m1", b"m1", 0o644);
+    write(t.path(), "moved/deep/m2", b"m2", 0o644);
+    write(t.path(), "gone/g", b"g", 0o644);
+    let records = hash_tree(t.path(), &Ctx::new()).unwrap().records;
+    let idx = index_of(&records, t.path(), true);
+    // Changes: a file edited, one added to the root, a directory removed with its content, a
+    // directory replaced by another one moved there, a file that became a directory.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write(t.path(), "sub/b.txt", b"y", 0o644);
+    write(t.path(), "new.txt", b"n", 0o644);
+    fs::remove_dir_all(t.path().join("gone")).unwrap();
+    write(t.path(), "elsewhere/m1", b"other", 0o644);
+    fs::remove_dir_all(t.path().join("moved")).unwrap();
+    fs::rename(t.path().join("elsewhere"), t.path().join("moved")).unwrap();
+    fs::remove_file(t.path().join("a.txt")).unwrap();
+    write(t.path(), "a.txt/inside", b"i", 0o644);
+    // Not in the focus: this edit is the index's to trust.
+    write(t.path(), "keep/k.txt", b"K", 0o644);
+    let focus: Vec<(Vec<u8>, Look)> = vec![
+        (b"".to_vec(), Look::Entry),
+        (b"a.txt".to_vec(), Look::Entry),
+        (b"moved".to_vec(), Look::Whole),
+        (b"new.txt".to_vec(), Look::Entry),
+        (b"sub/b.txt".to_vec(), Look::Entry),
+    ];
+    let focused = scan_focused(t.path(), &idx, &focus, TRUST_ALL, &Ctx::new()).unwrap();
+    let whole = scan(t.path(), idx.iter().cloned(), TRUST_ALL, &Ctx::new()).unwrap();
+    let summary = |ds: &[Difference]| -> Vec<String> {
+        let named = paths(ds, &records);
+        ds.iter().zip(named).map(|(d, p)| format!("{p} {:?} {} {}", d.hash.map(|h| h[0]), d.same, d.entry.is_some())).collect()
+    };
+    let want: Vec<String> = summary(&whole).into_iter().filter(|s| !s.starts_with("keep/")).collect();
+    assert_eq!(summary(&focused), want);
+    assert!(paths(&focused, &records).contains(&"gone/g".to_string()));
+    assert!(paths(&focused, &records).contains(&"moved/deep/m2".to_string()));
 }

@@ -130,6 +130,36 @@ pub fn index_entries(buf: &[u8]) -> impl Iterator<Item = IndexEntry<'_>> {
     })
 }
 
+/// An index read in place, with its entries' positions so that it can be read from any path
+/// on (binary search): what a focused scan needs.
+pub struct SeekableIndex<'a> {
+    buf: &'a [u8],
+    offsets: Vec<usize>,
+}
+
+impl<'a> SeekableIndex<'a> {
+    /// For a buffer [`check_index`] accepted.
+    pub fn new(buf: &'a [u8]) -> Self {
+        SeekableIndex { buf, offsets: index_entries(buf).map(|x| x.at).collect() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.offsets.len()
+    }
+}
+
+impl<'a> jvs_core::scan::SeekIndex<'a> for SeekableIndex<'a> {
+    fn entries_from(&self, from: &[u8]) -> Box<dyn Iterator<Item = IndexEntry<'a>> + '_> {
+        let buf = self.buf;
+        let i = self.offsets.partition_point(|&off| index_entry_at(buf, off).expect("a checked index").0.path < from);
+        let start = self.offsets.get(i).copied().unwrap_or(buf.len());
+        Box::new(index_entries(&buf[start..]).map(move |mut x| {
+            x.at += start;
+            x
+        }))
+    }
+}
+
 /// Whether an index is well formed and sorted. It is the caller's checked file, written
 /// sorted: a malformed or unsorted buffer is refused (a merge against it would report wrong
 /// differences), never half-used. One pass, nothing kept.

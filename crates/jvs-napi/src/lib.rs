@@ -166,6 +166,33 @@ pub fn scan_worktree<'env>(
     })
 }
 
+/// `scan_worktree` for `snap`, a btrfs snapshot of the subvolume whose earlier snapshot
+/// `parent` the index describes, looking only where btrfs says the two may differ
+/// (jvs_core::since). Resolves to null when btrfs cannot say (another subvolume's snapshot,
+/// most of the tree changed, no CAP_SYS_ADMIN): the caller scans whole.
+#[napi(ts_return_type = "Promise<Buffer | null | CoreFailure>")]
+pub fn scan_snapshot_since<'env>(
+    env: &'env Env,
+    snap: String,
+    parent: String,
+    index: Buffer,
+    trust_before: BigInt,
+    token: &CancelToken,
+) -> Result<Object<'env>> {
+    let (snap, parent) = (PathBuf::from(snap), PathBuf::from(parent));
+    let trust = jvs_core::scan::Trust { before: trust_before.get_i64().0, ignore_dev: true };
+    spawn_op(env, token.ctx.clone(), None, move |ctx| {
+        if !codec::check_index(&index) {
+            return Err(jvs_core::Error::new(jvs_core::Code::Io, "malformed worktree index"));
+        }
+        let seekable = codec::SeekableIndex::new(&index);
+        // Beyond a quarter of the tree, looking path by path costs more than one walk.
+        let limit = seekable.len() / 4 + 1024;
+        let Some(focus) = jvs_core::since::btrfs_focus(&snap, &parent, limit)? else { return Ok(None) };
+        jvs_core::scan::scan_focused(&snap, &seekable, &focus, trust, ctx).map(|ds| Some(Buffer::from(codec::encode_differences(&ds))))
+    })
+}
+
 #[napi(object)]
 pub struct IndexSummaryJs {
     pub root_hash: String,

@@ -22,6 +22,8 @@ export function createFallbackCore(): NativeCore {
     hashTree,
     hashPaths,
     scanWorktree,
+    // btrfs's change search is an ioctl Node cannot make: callers scan whole.
+    scanSnapshotSince: async () => null,
     summarizeIndex,
     cloneTree,
     materializeEntries,
