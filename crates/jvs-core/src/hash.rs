@@ -61,18 +61,25 @@ impl Record {
     /// The exact line of CONTRACT §4, without the trailing newline.
     pub fn line(&self) -> Vec<u8> {
         let mut l = Vec::with_capacity(self.path.len() + 100);
-        l.extend_from_slice(self.kind.as_str().as_bytes());
-        l.push(b':');
-        l.extend_from_slice(&self.path);
-        l.push(b':');
-        match self.kind {
-            RecordKind::File => l.extend_from_slice(format!("mode={:04o},size={}", self.perm, self.size).as_bytes()),
-            _ => l.extend_from_slice(format!("mode={:04o}", self.perm).as_bytes()),
-        }
-        l.push(b':');
-        l.extend_from_slice(hex(&self.hash).as_bytes());
+        write_line(&mut l, self.kind, &self.path, self.perm, self.size, &self.hash);
         l
     }
+}
+
+/// Appends a record's line (CONTRACT §4) to `out`, without a newline.
+pub fn write_line(out: &mut Vec<u8>, kind: RecordKind, path: &[u8], perm: u32, size: u64, hash: &[u8; 32]) {
+    use std::io::Write;
+    out.extend_from_slice(kind.as_str().as_bytes());
+    out.push(b':');
+    out.extend_from_slice(path);
+    out.push(b':');
+    // Writing to a Vec cannot fail.
+    match kind {
+        RecordKind::File => write!(out, "mode={perm:04o},size={size}").unwrap(),
+        _ => write!(out, "mode={perm:04o}").unwrap(),
+    }
+    out.push(b':');
+    hex_into(out, hash);
 }
 
 #[derive(Debug, Clone)]
@@ -85,13 +92,18 @@ pub struct HashReport {
 }
 
 pub fn hex(bytes: &[u8]) -> String {
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    hex_into(&mut out, bytes);
+    String::from_utf8(out).expect("hex digits are ASCII")
+}
+
+/// Appends the lowercase hex digits of `bytes` to `out`.
+pub fn hex_into(out: &mut Vec<u8>, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 15)]);
     }
-    s
 }
 
 pub fn sha256(data: &[u8]) -> [u8; 32] {

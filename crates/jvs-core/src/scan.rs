@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::ctx::{Ctx, Phase};
 use crate::error::{path_bytes, Error, Result};
-use crate::hash::{hash_file, sha256, Record, RecordKind, BUF_SIZE, READY_NAME};
+use crate::hash::{hash_file, sha256, write_line, Record, RecordKind, BUF_SIZE, READY_NAME};
 use sha2::{Digest, Sha256};
 use crate::pool;
 use crate::walk::{base_name, list_names, stat_entry, walk_sorted, Entry, Kind};
@@ -359,23 +359,50 @@ pub struct IndexSummary {
     pub symlinks: u64,
 }
 
-pub fn summarize_index<'a>(index: impl IntoIterator<Item = IndexEntry<'a>>) -> IndexSummary {
-    // Only the lines are kept (to sort them), not records or entries.
-    let (mut dirs, mut files, mut symlinks) = (0, 0, 0);
-    let mut lines: Vec<Vec<u8>> = Vec::new();
-    for x in index {
+/// `index` is asked for the entries once per kind (plus once): lines sort by kind first
+/// (CONTRACT §4: `kind:path:...`), then by `path:` — which is path order except where a path
+/// is followed, in a longer one, by a byte below `:` (`a` comes after `a-b`, `a.c`, `a/x` and
+/// `a0`). Such an entry waits on a stack until the index has passed what sorts before it, so
+/// each line is formatted as it is hashed and none is kept: memory is the depth of the
+/// stack, not the size of the tree. A path holding `:` itself could compare past the path
+/// into the rest of the line; then the lines are built and sorted instead.
+pub fn summarize_index<'a, I: Iterator<Item = IndexEntry<'a>>>(index: impl Fn() -> I) -> IndexSummary {
+    let (mut dirs, mut files, mut symlinks, mut colon) = (0, 0, 0, false);
+    for x in index() {
         match x.kind {
             RecordKind::Dir => dirs += 1,
             RecordKind::File => files += 1,
             RecordKind::Symlink => symlinks += 1,
         }
-        lines.push(Record { kind: x.kind, path: x.path.to_vec(), perm: x.perm, size: x.size, hash: x.hash, target: None }.line());
+        colon |= x.path.contains(&b':');
     }
-    lines.sort_unstable();
     let mut h = Sha256::new();
-    for line in &lines {
-        h.update(line);
-        h.update(b"\n");
+    if colon {
+        let mut lines: Vec<Vec<u8>> = index().map(|x| Record { kind: x.kind, path: x.path.to_vec(), perm: x.perm, size: x.size, hash: x.hash, target: None }.line()).collect();
+        lines.sort_unstable();
+        for l in &lines {
+            h.update(l);
+            h.update(b"\n");
+        }
+    } else {
+        let mut line = Vec::new();
+        let mut emit = |x: &IndexEntry| {
+            line.clear();
+            write_line(&mut line, x.kind, x.path, x.perm, x.size, &x.hash);
+            line.push(b'\n');
+            h.update(&line);
+        };
+        for kind in [RecordKind::Dir, RecordKind::File, RecordKind::Symlink] {
+            let mut waiting: Vec<IndexEntry> = Vec::new();
+            for x in index().filter(|x| x.kind == kind) {
+                // What waits on top sorts after `x` when `x` extends it with a byte below `:`.
+                while let Some(top) = waiting.pop_if(|top| !(x.path.starts_with(top.path) && x.path[top.path.len()] < b':')) {
+                    emit(&top);
+                }
+                waiting.push(x);
+            }
+            waiting.iter().rev().for_each(&mut emit);
+        }
     }
     IndexSummary { root_hash: h.finalize().into(), dirs, files, symlinks }
 }

@@ -205,3 +205,36 @@ fn a_focused_scan_finds_what_a_whole_scan_finds_where_it_is_told_to_look() {
     assert!(paths(&focused, &records).contains(&"gone/g".to_string()));
     assert!(paths(&focused, &records).contains(&"moved/deep/m2".to_string()));
 }
+
+/// The root hash of an index is the payload root hash of its records (CONTRACT §4: lines
+/// sorted byte-wise), also where path order and line order part: names followed in longer
+/// names by bytes below `:` (`-`, `.`, `/`, digits), and names holding `:` themselves.
+#[test]
+fn an_index_summary_hashes_its_records_in_line_order() {
+    use jvs_core::hash::{assemble, RecordKind};
+    use jvs_core::scan::summarize_index;
+    let names = ["a", "a-b", "a.c", "a/x", "a/x/y", "a/x-z", "a0", "a;", "a:", "a:b", "a:mode", "a:z", "b", "b/\x01", "b/\x7f"];
+    for with_colons in [false, true] {
+        let mut records: Vec<Record> = Vec::new();
+        for (i, n) in names.iter().filter(|n| with_colons || !n.contains(':')).enumerate() {
+            for (k, kind) in [RecordKind::Dir, RecordKind::File, RecordKind::Symlink].into_iter().enumerate() {
+                // Each kind takes a different subset, so that kinds interleave in path order.
+                if (i + k) % 3 == 2 {
+                    continue;
+                }
+                let path = format!("{n}{}", ["", "", "/s"][k]).into_bytes();
+                records.push(Record { kind, path, perm: 0o644, size: i as u64, hash: [i as u8; 32], target: None });
+            }
+        }
+        records.sort_by(|a, b| a.path.cmp(&b.path));
+        records.dedup_by(|a, b| a.path == b.path);
+        let idx: Vec<IndexEntry> = records
+            .iter()
+            .enumerate()
+            .map(|(at, r)| IndexEntry { at, kind: r.kind, path: &r.path, perm: r.perm, size: r.size, hash: r.hash, stat: None })
+            .collect();
+        let s = summarize_index(|| idx.iter().cloned());
+        assert_eq!(s.root_hash, assemble(records.clone()).root_hash, "colons: {with_colons}");
+        assert_eq!((s.dirs + s.files + s.symlinks) as usize, records.len());
+    }
+}

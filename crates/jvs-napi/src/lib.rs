@@ -209,7 +209,7 @@ pub fn summarize_index<'env>(env: &'env Env, index: Buffer, token: &CancelToken)
         if !codec::check_index(&index) {
             return Err(jvs_core::Error::new(jvs_core::Code::Io, "malformed worktree index"));
         }
-        let s = jvs_core::scan::summarize_index(codec::index_entries(&index));
+        let s = jvs_core::scan::summarize_index(|| codec::index_entries(&index));
         Ok(IndexSummaryJs { root_hash: jvs_core::hash::hex(&s.root_hash), dirs: s.dirs as f64, files: s.files as f64, symlinks: s.symlinks as f64 })
     })
 }
