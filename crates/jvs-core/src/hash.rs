@@ -66,17 +66,32 @@ impl Record {
     }
 }
 
-/// Appends a record's line (CONTRACT §4) to `out`, without a newline.
+/// Appends a record's line (CONTRACT §4) to `out`, without a newline. Digits are written by
+/// hand: the root hash formats every record of a tree, and `write!` costs several times more.
 pub fn write_line(out: &mut Vec<u8>, kind: RecordKind, path: &[u8], perm: u32, size: u64, hash: &[u8; 32]) {
-    use std::io::Write;
     out.extend_from_slice(kind.as_str().as_bytes());
     out.push(b':');
     out.extend_from_slice(path);
-    out.push(b':');
-    // Writing to a Vec cannot fail.
-    match kind {
-        RecordKind::File => write!(out, "mode={perm:04o},size={size}").unwrap(),
-        _ => write!(out, "mode={perm:04o}").unwrap(),
+    out.extend_from_slice(b":mode=");
+    // `{:04o}`: at least four octal digits (permission bits have at most four).
+    let digits = (32 - perm.leading_zeros()).div_ceil(3).max(4);
+    for i in (0..digits).rev() {
+        out.push(b'0' + ((perm >> (3 * i)) & 7) as u8);
+    }
+    if kind == RecordKind::File {
+        out.extend_from_slice(b",size=");
+        let mut buf = [0u8; 20];
+        let mut at = buf.len();
+        let mut n = size;
+        loop {
+            at -= 1;
+            buf[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(&buf[at..]);
     }
     out.push(b':');
     hex_into(out, hash);

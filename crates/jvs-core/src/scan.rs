@@ -359,7 +359,7 @@ pub struct IndexSummary {
     pub symlinks: u64,
 }
 
-/// `index` is asked for the entries once per kind (plus once): lines sort by kind first
+/// `index` is asked for the entries once per kind present: lines sort by kind first
 /// (CONTRACT §4: `kind:path:...`), then by `path:` — which is path order except where a path
 /// is followed, in a longer one, by a byte below `:` (`a` comes after `a-b`, `a.c`, `a/x` and
 /// `a0`). Such an entry waits on a stack until the index has passed what sorts before it, so
@@ -367,42 +367,57 @@ pub struct IndexSummary {
 /// stack, not the size of the tree. A path holding `:` itself could compare past the path
 /// into the rest of the line; then the lines are built and sorted instead.
 pub fn summarize_index<'a, I: Iterator<Item = IndexEntry<'a>>>(index: impl Fn() -> I) -> IndexSummary {
-    let (mut dirs, mut files, mut symlinks, mut colon) = (0, 0, 0, false);
-    for x in index() {
-        match x.kind {
-            RecordKind::Dir => dirs += 1,
-            RecordKind::File => files += 1,
-            RecordKind::Symlink => symlinks += 1,
-        }
-        colon |= x.path.contains(&b':');
-    }
+    let mut counts = [0u64; 3];
+    let rank = |k: RecordKind| k as usize;
     let mut h = Sha256::new();
+    let mut line = Vec::new();
+    let mut emit = |x: &IndexEntry| {
+        line.clear();
+        write_line(&mut line, x.kind, x.path, x.perm, x.size, &x.hash);
+        line.push(b'\n');
+        h.update(&line);
+    };
+    let mut colon = false;
+    'kinds: for kind in [RecordKind::Dir, RecordKind::File, RecordKind::Symlink] {
+        // The first pass counts every kind; a kind absent is not looked for again.
+        if kind != RecordKind::Dir && counts[rank(kind)] == 0 {
+            continue;
+        }
+        let mut waiting: Vec<IndexEntry> = Vec::new();
+        for x in index() {
+            if kind == RecordKind::Dir {
+                counts[rank(x.kind)] += 1;
+            }
+            if x.kind != kind {
+                continue;
+            }
+            if x.path.contains(&b':') {
+                colon = true;
+                break 'kinds;
+            }
+            // What waits on top sorts after `x` when `x` extends it with a byte below `:`.
+            while let Some(top) = waiting.pop_if(|top| !(x.path.starts_with(top.path) && x.path[top.path.len()] < b':')) {
+                emit(&top);
+            }
+            waiting.push(x);
+        }
+        waiting.iter().rev().for_each(&mut emit);
+    }
     if colon {
-        let mut lines: Vec<Vec<u8>> = index().map(|x| Record { kind: x.kind, path: x.path.to_vec(), perm: x.perm, size: x.size, hash: x.hash, target: None }.line()).collect();
+        counts = [0; 3];
+        let mut lines: Vec<Vec<u8>> = index()
+            .map(|x| {
+                counts[rank(x.kind)] += 1;
+                Record { kind: x.kind, path: x.path.to_vec(), perm: x.perm, size: x.size, hash: x.hash, target: None }.line()
+            })
+            .collect();
         lines.sort_unstable();
+        h = Sha256::new();
         for l in &lines {
             h.update(l);
             h.update(b"\n");
         }
-    } else {
-        let mut line = Vec::new();
-        let mut emit = |x: &IndexEntry| {
-            line.clear();
-            write_line(&mut line, x.kind, x.path, x.perm, x.size, &x.hash);
-            line.push(b'\n');
-            h.update(&line);
-        };
-        for kind in [RecordKind::Dir, RecordKind::File, RecordKind::Symlink] {
-            let mut waiting: Vec<IndexEntry> = Vec::new();
-            for x in index().filter(|x| x.kind == kind) {
-                // What waits on top sorts after `x` when `x` extends it with a byte below `:`.
-                while let Some(top) = waiting.pop_if(|top| !(x.path.starts_with(top.path) && x.path[top.path.len()] < b':')) {
-                    emit(&top);
-                }
-                waiting.push(x);
-            }
-            waiting.iter().rev().for_each(&mut emit);
-        }
     }
+    let [dirs, files, symlinks] = counts;
     IndexSummary { root_hash: h.finalize().into(), dirs, files, symlinks }
 }

@@ -138,9 +138,10 @@ pub struct SeekableIndex<'a> {
 }
 
 impl<'a> SeekableIndex<'a> {
-    /// For a buffer [`check_index`] accepted.
-    pub fn new(buf: &'a [u8]) -> Self {
-        SeekableIndex { buf, offsets: index_entries(buf).map(|x| x.at).collect() }
+    /// None for a buffer [`check_index`] would refuse; checked in the same pass.
+    pub fn new(buf: &'a [u8]) -> Option<Self> {
+        let mut offsets = Vec::new();
+        checked(buf, |off| offsets.push(off)).then_some(SeekableIndex { buf, offsets })
     }
 
     pub fn len(&self) -> usize {
@@ -164,6 +165,11 @@ impl<'a> jvs_core::scan::SeekIndex<'a> for SeekableIndex<'a> {
 /// sorted: a malformed or unsorted buffer is refused (a merge against it would report wrong
 /// differences), never half-used. One pass, nothing kept.
 pub fn check_index(buf: &[u8]) -> bool {
+    checked(buf, |_| ())
+}
+
+/// [`check_index`], telling `visit` each entry's offset.
+fn checked(buf: &[u8], mut visit: impl FnMut(usize)) -> bool {
     let mut off = 0;
     let mut prev: Option<&[u8]> = None;
     while off < buf.len() {
@@ -171,6 +177,7 @@ pub fn check_index(buf: &[u8]) -> bool {
         if prev.is_some_and(|p| p >= entry.path) {
             return false;
         }
+        visit(off);
         prev = Some(entry.path);
         off = next;
     }

@@ -182,10 +182,9 @@ pub fn scan_snapshot_since<'env>(
     let (snap, parent) = (PathBuf::from(snap), PathBuf::from(parent));
     let trust = jvs_core::scan::Trust { before: trust_before.get_i64().0, ignore_dev: true };
     spawn_op(env, token.ctx.clone(), None, move |ctx| {
-        if !codec::check_index(&index) {
+        let Some(seekable) = codec::SeekableIndex::new(&index) else {
             return Err(jvs_core::Error::new(jvs_core::Code::Io, "malformed worktree index"));
-        }
-        let seekable = codec::SeekableIndex::new(&index);
+        };
         // Beyond a quarter of the tree, looking path by path costs more than one walk.
         let limit = seekable.len() / 4 + 1024;
         let Some(focus) = jvs_core::since::btrfs_focus(&snap, &parent, limit)? else { return Ok(None) };
