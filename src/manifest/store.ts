@@ -8,13 +8,14 @@
  * bind its root to its payload hash (ManifestCheck), so a torn or stale manifest is treated as
  * absent, never trusted.
  */
-import { readFile, readdir, unlink } from 'node:fs/promises';
+import { readFile, readdir, readlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { writeFileVisible } from '../fs/atomic.js';
-import { assembleRecords, type HashRecord } from '../native/index.js';
+import { assembleRecords, decodeIndex, type HashRecord } from '../native/index.js';
+import { rawPath } from '../fs/raw-path.js';
 import type { RepoLayout } from '../repo/layout.js';
-import { buildTrees, decodeTree, patchTrees, sha256, type TreeEdit, type TreeEntry, type TreeObject } from './tree.js';
+import { TreeBuilder, buildTrees, decodeTree, patchTrees, sha256, type TreeEdit, type TreeEntry, type TreeObject } from './tree.js';
 import { pathExists } from '../fs/exists.js';
 
 function objectPath(layout: RepoLayout, id: string): string {
@@ -54,15 +55,49 @@ export async function writePatchedManifest(
 }
 
 async function storeTrees(layout: RepoLayout, snapshotId: string, trees: { root: string; objects: TreeObject[] }, payloadRootHash: string): Promise<{ root: string; objectsWritten: number }> {
+  const written = await storeObjects(layout, trees.objects);
+  await writePointer(layout, snapshotId, trees.root, payloadRootHash);
+  return { root: trees.root, objectsWritten: written };
+}
+
+/** Writes the objects not yet stored (shared directories are skipped); returns how many. */
+async function storeObjects(layout: RepoLayout, objects: readonly TreeObject[]): Promise<number> {
   let written = 0;
-  for (const o of trees.objects) {
+  for (const o of objects) {
     const p = objectPath(layout, o.id);
     if (await pathExists(p)) continue;
     await writeFileVisible(p, o.bytes, 0o644);
     written++;
   }
-  await writeFileVisible(pointerPath(layout, snapshotId), `${trees.root} ${payloadRootHash}\n`, 0o644);
-  return { root: trees.root, objectsWritten: written };
+  return written;
+}
+
+async function writePointer(layout: RepoLayout, snapshotId: string, root: string, payloadRootHash: string): Promise<void> {
+  await writeFileVisible(pointerPath(layout, snapshotId), `${root} ${payloadRootHash}\n`, 0o644);
+}
+
+/**
+ * Stores the manifest of a snapshot from its records packed as an index (codec.ts), directory
+ * by directory as the index completes them: no object per record is made, so memory follows
+ * the directories open at a time. Symlink targets (kept by the manifest, not by the index)
+ * are read from the snapshot's tree `tree`, and must hash to the index's.
+ */
+export async function writeIndexManifest(layout: RepoLayout, snapshotId: string, index: Buffer, tree: string, payloadRootHash: string): Promise<{ root: string; objectsWritten: number }> {
+  const builder = new TreeBuilder();
+  let written = 0;
+  for (const x of decodeIndex(index)) {
+    let target: Buffer | undefined;
+    if (x.kind === 'symlink') {
+      target = await readlink(rawPath(tree, x.path), { encoding: 'buffer' });
+      if (sha256(target).toString('hex') !== x.hash) throw new Error(`manifest: the target of ${x.path.toString()} changed`);
+    }
+    const done = builder.add({ kind: x.kind, path: x.path, perm: x.perm, size: x.size, hash: Buffer.from(x.hash, 'hex'), ...(target ? { target } : {}) });
+    if (done.length > 0) written += await storeObjects(layout, done);
+  }
+  const { root, objects } = builder.finish();
+  written += await storeObjects(layout, objects);
+  await writePointer(layout, snapshotId, root, payloadRootHash);
+  return { root, objectsWritten: written };
 }
 
 async function readObject(layout: RepoLayout, id: string): Promise<Buffer> {

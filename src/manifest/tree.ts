@@ -111,6 +111,7 @@ export function decodeTree(buf: Buffer): TreeEntry[] {
 }
 
 const SLASH = 0x2f;
+const SLASH_BYTE = Buffer.from([SLASH]);
 
 function parentAndName(path: Buffer): [string, Buffer] {
   const i = path.lastIndexOf(SLASH);
@@ -129,54 +130,111 @@ export interface TreeObject {
  * object id and every object, children before parents.
  */
 export function buildTrees(records: readonly HashRecord[]): { root: string; objects: TreeObject[] } {
-  const dirs = new Map<string, TreeEntry[]>([['', []]]);
-  const subdirs = new Map<string, { key: string; name: Buffer }[]>();
-  const dirMeta = new Map<string, { perm: number; recorded: boolean }>();
-  const ensureDir = (key: string): void => {
-    if (dirs.has(key)) return;
-    dirs.set(key, []);
-    // An ancestor without a record is a `.READY` directory (its own record is skipped, §4).
-    if (!dirMeta.has(key)) dirMeta.set(key, { perm: 0, recorded: false });
-    const [parent, name] = parentAndName(Buffer.from(key, 'latin1'));
-    ensureDir(parent);
-    const list = subdirs.get(parent) ?? [];
-    list.push({ key, name });
-    subdirs.set(parent, list);
-  };
-  for (const r of records) {
-    if (r.kind === 'dir') dirMeta.set(r.path.toString('latin1'), { perm: r.perm, recorded: true });
-  }
-  const leaves: { parent: string; entry: TreeEntry }[] = [];
-  for (const r of records) {
-    const [parent, name] = parentAndName(r.path);
-    ensureDir(parent);
-    if (r.kind === 'dir') {
-      ensureDir(r.path.toString('latin1'));
-      continue;
-    }
-    const entry: TreeEntry = { name, kind: r.kind, perm: r.perm, size: r.size, hash: Buffer.from(r.hash, 'hex') };
-    if (r.kind === 'symlink') entry.target = r.target ?? Buffer.alloc(0);
-    leaves.push({ parent, entry });
-  }
-  for (const { parent, entry } of leaves) dirs.get(parent)!.push(entry);
-
-  // Deepest directories first, so each child's id is known when its parent is encoded.
-  const keys = [...dirs.keys()].sort((a, b) => depth(b) - depth(a));
-  const ids = new Map<string, Buffer>();
+  const builder = new TreeBuilder();
   const objects: TreeObject[] = [];
-  for (const key of keys) {
-    const entries = dirs.get(key)!;
-    for (const { key: child, name } of subdirs.get(key) ?? []) {
-      const meta = dirMeta.get(child)!;
-      entries.push({ name, kind: meta.recorded ? 'dir' : 'unrecorded-dir', perm: meta.perm, size: 0, hash: ids.get(child)! });
-    }
-    entries.sort((a, b) => Buffer.compare(a.name, b.name));
-    const bytes = encodeTree(entries);
-    const id = sha256(bytes);
-    ids.set(key, id);
-    objects.push({ id: id.toString('hex'), bytes });
+  for (const r of [...records].sort((a, b) => Buffer.compare(a.path, b.path))) {
+    objects.push(...builder.add({ kind: r.kind, path: r.path, perm: r.perm, size: r.size, hash: Buffer.from(r.hash, 'hex'), ...(r.target ? { target: r.target } : {}) }));
   }
-  return { root: ids.get('')!.toString('hex'), objects };
+  const { root, objects: last } = builder.finish();
+  objects.push(...last);
+  return { root, objects };
+}
+
+/** A record as the builder takes it: the hash as bytes; a symlink's target. */
+export interface BuilderRecord {
+  kind: HashRecord['kind'];
+  path: Buffer;
+  perm: number;
+  size: number;
+  hash: Buffer;
+  target?: Buffer;
+}
+
+interface OpenDir {
+  path: Buffer;
+  entries: TreeEntry[];
+  perm: number;
+  /** False for an ancestor without a record: a `.READY` directory (§4 skips its own record). */
+  recorded: boolean;
+}
+
+/**
+ * Builds tree objects from records given in path order, handing each directory's object out
+ * as soon as nothing more can come into it, so only the directories still open are held —
+ * the ancestors of the current path, and a directory whose subtree has not begun because
+ * siblings whose names extend its own with a byte below `/` come first (`a-b` and `a.c`
+ * before `a/x`). A directory is complete once the records pass every path under it.
+ */
+export class TreeBuilder {
+  private readonly open = new Map<string, OpenDir>([['', { path: Buffer.alloc(0), entries: [], perm: 0, recorded: true }]]);
+  private lastParent = '';
+
+  /** Adds the next record (paths strictly increasing); returns the objects it completed. */
+  add(r: BuilderRecord): TreeObject[] {
+    const [parent, name] = parentAndName(r.path);
+    // Directories complete only when the records leave one: look when the parent changes.
+    const done = parent === this.lastParent ? [] : this.closeBefore(r.path);
+    this.lastParent = parent;
+    const dir = this.ensureOpen(parent);
+    if (r.kind === 'dir') {
+      const key = r.path.toString('latin1');
+      const known = this.open.get(key);
+      if (known) Object.assign(known, { perm: r.perm, recorded: true });
+      else this.open.set(key, { path: r.path, entries: [], perm: r.perm, recorded: true });
+    } else {
+      const entry: TreeEntry = { name, kind: r.kind, perm: r.perm, size: r.size, hash: r.hash };
+      if (r.kind === 'symlink') entry.target = r.target ?? Buffer.alloc(0);
+      dir.entries.push(entry);
+    }
+    return done;
+  }
+
+  /** Completes every directory; returns the root object's id and the last objects. */
+  finish(): { root: string; objects: TreeObject[] } {
+    const objects = this.close([...this.open.keys()].filter((k) => k !== ''));
+    const root = this.encode(this.open.get('')!);
+    objects.push(root);
+    return { root: root.id, objects };
+  }
+
+  private ensureOpen(key: string): OpenDir {
+    const dir = this.open.get(key);
+    if (dir) return dir;
+    // Not seen as a record: a `.READY` directory, opened by its first child.
+    this.ensureOpen(parentAndName(Buffer.from(key, 'latin1'))[0]);
+    const made: OpenDir = { path: Buffer.from(key, 'latin1'), entries: [], perm: 0, recorded: false };
+    this.open.set(key, made);
+    return made;
+  }
+
+  /** Closes the open directories whose subtrees end before `path`. */
+  private closeBefore(path: Buffer): TreeObject[] {
+    const ended = [...this.open.entries()].filter(([key, d]) => {
+      if (key === '') return false;
+      const below = Buffer.concat([d.path, SLASH_BYTE]);
+      return !path.subarray(0, below.length).equals(below) && Buffer.compare(path, below) > 0;
+    });
+    return this.close(ended.map(([key]) => key));
+  }
+
+  /** Closes `keys`, deepest first, so that each child's id is in its parent when that closes. */
+  private close(keys: string[]): TreeObject[] {
+    return keys
+      .sort((a, b) => depth(b) - depth(a))
+      .map((key) => {
+        const d = this.open.get(key)!;
+        this.open.delete(key);
+        const o = this.encode(d);
+        const [parent, name] = parentAndName(d.path);
+        this.ensureOpen(parent).entries.push({ name, kind: d.recorded ? 'dir' : 'unrecorded-dir', perm: d.perm, size: 0, hash: Buffer.from(o.id, 'hex') });
+        return o;
+      });
+  }
+
+  private encode(d: OpenDir): TreeObject {
+    const bytes = encodeTree(d.entries.sort((a, b) => Buffer.compare(a.name, b.name)));
+    return { id: sha256(bytes).toString('hex'), bytes };
+  }
 }
 
 function depth(key: string): number {

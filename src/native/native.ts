@@ -15,6 +15,8 @@ import type {
   HashOptions,
   HashResult,
   IndexSummary,
+  IndexedTree,
+  Vouched,
   NativeCore,
   Progress,
 } from './types.js';
@@ -29,6 +31,8 @@ export interface Binding {
   scanWorktree(root: string, index: Buffer, trustBefore: bigint, ignoreDev: boolean, token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
   scanSnapshotSince(snap: string, parent: string, index: Buffer, trustBefore: bigint, token: CancelToken): Promise<Buffer | null | Failure>;
   summarizeIndex(index: Buffer, token: CancelToken): Promise<IndexSummary | Failure>;
+  hashTreeIndex(root: string, token: CancelToken, onProgress?: ProgressFn | null): Promise<IndexedTree | Failure>;
+  vouchIndex(root: string, index: Buffer, before: bigint, token: CancelToken): Promise<Vouched | Failure>;
   cloneTree(
     src: string,
     dst: string,
@@ -166,6 +170,14 @@ export function createNativeCore(binding: Binding): NativeCore {
 
     async summarizeIndex(index, opts) {
       return call(binding, opts, (t) => binding.summarizeIndex(index, t));
+    },
+
+    async hashTreeIndex(root, opts) {
+      return call(binding, opts, (t) => binding.hashTreeIndex(root, t, opts?.onProgress ?? null));
+    },
+
+    async vouchIndex(root, index, beforeNs, opts) {
+      return call(binding, opts, (t) => binding.vouchIndex(root, index, beforeNs, t));
     },
 
     async cloneTree(src, dst, opts: CloneOptions): Promise<CloneReport> {

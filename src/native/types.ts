@@ -157,6 +157,22 @@ export interface IndexSummary {
   symlinks: number;
 }
 
+/** A tree hashed into an index of its records (NativeCore.hashTreeIndex). */
+export interface IndexedTree extends IndexSummary {
+  /** Bytes of file content read. */
+  bytes: number;
+  /** The records as an index (codec.ts), sorted by path, with no identity remembered. */
+  index: Buffer;
+}
+
+/** What NativeCore.vouchIndex remembered. */
+export interface Vouched {
+  /** Entries given an identity. */
+  vouched: number;
+  /** The first entry met on another device than the root (a mount, a nested subvolume). */
+  foreign?: Buffer;
+}
+
 /** A path where a worktree may differ from its index (NativeCore.scanWorktree). */
 export interface ScanDifference {
   /** Byte offset of the index entry for this path in the index buffer, when it has one. */
@@ -267,6 +283,19 @@ export interface NativeCore {
    * of each kind it holds. Malformed → E_IO. Do not change the index until the promise settles.
    */
   summarizeIndex(index: Buffer, opts?: CommonOptions): Promise<IndexSummary>;
+  /**
+   * The payload root hash of `root` (as hashTree), its records packed as an index instead of
+   * returned: the tree is streamed, so memory is the index's bytes, not an object per entry.
+   */
+  hashTreeIndex(root: string, opts?: CommonOptions): Promise<IndexedTree>;
+  /**
+   * Writes into `index` (a tree's records, just hashed from a copy of `root` that began at
+   * `beforeNs`) the stat identity of each entry of `root` that holds its record — same kind,
+   * permission bits, size or target — and whose mtime and ctime precede `beforeNs`: ctime only
+   * moves forward, so it was not touched since the copy began. Nothing is read. The index is
+   * changed in place: do not use it until the promise settles. Malformed → E_IO.
+   */
+  vouchIndex(root: string, index: Buffer, beforeNs: bigint, opts?: CommonOptions): Promise<Vouched>;
   /** Clones src into dst, which must not exist. On failure nothing is left at dst. */
   cloneTree(src: string, dst: string, opts: CloneOptions): Promise<CloneReport>;
   /**

@@ -18,8 +18,8 @@ import { fsyncDir } from '../fs/atomic.js';
 import { readDescriptor, sealDescriptor, writeDescriptor, type Descriptor } from '../formats/descriptor.js';
 import { READY, writeIntent, writeReady } from '../formats/markers.js';
 import { writeMeta } from '../formats/meta.js';
-import { dropManifest, loadManifest, manifestRoot, writeManifest, writePatchedManifest } from '../manifest/store.js';
-import { getCore, isCoreError, walkAhead, type CloneOptions, type CloneReport, type Progress, type WalkEntry } from '../native/index.js';
+import { dropManifest, loadManifest, manifestRoot, writeIndexManifest, writeManifest, writePatchedManifest } from '../manifest/store.js';
+import { getCore, isCoreError, walkAhead, type CloneOptions, type CloneReport, type IndexedTree, type Progress, type WalkEntry } from '../native/index.js';
 import { cacheOfRecords, hashCacheOf, knownHashes, pathKey, statIdOfStats, stillStats, trustedHash, type HashCache, type StatCache } from '../statcache/cache.js';
 import { compressTree, type CompressOutcome } from '../compress/index.js';
 import type { RepoLayout } from '../repo/layout.js';
@@ -303,6 +303,31 @@ async function stepFromCache(req: SnapshotRequest, tmp: string, scratch: string,
 }
 
 /**
+ * Whether step 7 has nothing to reuse: a whole snapshot whose stat cache is empty (a first
+ * snapshot; a deleted or damaged cache). Then no walk precedes the clone (the clone refuses
+ * special files itself), and the tree is hashed straight into its index (stepFresh).
+ */
+function isFresh(req: SnapshotRequest): boolean {
+  return (!req.paths || req.paths.includes('.')) && req.statCache !== undefined && req.statCache.body.length === 0;
+}
+
+/**
+ * Step 7 with nothing to reuse: the clone `tmp` hashed into an index of its records — held as
+ * bytes, never as an object per entry, so memory follows the tree's size in bytes — and the
+ * worktree's identities vouched into it: an entry untouched since `cloneNs`, before the clone
+ * began, is what the clone holds. A subvolume snapshot that shows a nested subvolume or mount
+ * (an entry of the worktree on another device) is replaced by a clone.
+ */
+async function stepFresh(req: SnapshotRequest, tmp: string, scratch: string, made: Materialized, cloneNs: bigint): Promise<{ made: Materialized; indexed: IndexedTree }> {
+  const indexed = await getCore().hashTreeIndex(tmp, req.onProgress ? { onProgress: req.onProgress } : {});
+  const { foreign } = await getCore().vouchIndex(req.payload, indexed.index, cloneNs);
+  if (!foreign || made.engine !== 'btrfs-snapshot') return { made, indexed };
+  await removeTree(tmp);
+  const cloned = await cloneSource(req, tmp, scratch, undefined);
+  return stepFresh(req, tmp, scratch, { engine: CORE_TO_STORED[cloned.engine], report: cloned, notSnapshot: `${foreign.toString()} is another subvolume or a mount point` }, cloneNs);
+}
+
+/**
  * Creates and publishes a snapshot of `req.payload`. The worktree config (through
  * `onPublished`) and the audit log are the caller's, so safety snapshots can leave the head.
  */
@@ -310,12 +335,13 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
   // When the stats below were taken: the reference point of the racily-clean rule.
   const takenNs = nowNs();
   const base = await cacheBase(layout, req);
-  // Without a base, the walk runs on its own threads while the parent's manifest is read here.
-  const walking = base ? undefined : walkAhead(req.payload);
-  const parent = base ? Promise.resolve(undefined) : linkableParent(layout, req);
+  const fresh = !base && isFresh(req);
+  // Otherwise, the walk runs on its own threads while the parent's manifest is read here.
+  const walking = base || fresh ? undefined : walkAhead(req.payload);
+  const parent = base || fresh ? Promise.resolve(undefined) : linkableParent(layout, req);
   parent.catch(() => undefined);
   const before = walking ? await checkSource(walking, req.paths) : undefined;
-  const hashCache = !base && req.statCache ? hashCacheOf(req.statCache) : undefined;
+  const hashCache = !base && !fresh && req.statCache ? hashCacheOf(req.statCache) : undefined;
   const id = await newSnapshotId(layout);
   const tmp = layout.snapshotTmp(id);
   let published = false;
@@ -330,11 +356,13 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     const cloneNs = nowNs();
     let made: Materialized;
     let quick: FromCache | undefined;
+    let indexed: IndexedTree | undefined;
     try {
       made = await materialize(req, tmp, scratch, linkFrom, before);
       crashPoint('snapshot:materialized');
       // Step 7 from the cache (before the sync: it may copy a file again), when it can vouch for the clone.
       if (base) ({ made, quick } = await stepFromCache(req, tmp, scratch, base, made, cloneNs));
+      else if (fresh) ({ made, indexed } = await stepFresh(req, tmp, scratch, made, cloneNs));
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
@@ -348,6 +376,10 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     if (quick && (await writePatchedManifest(layout, id, base!.parentRoot, quick.edits, quick.rootHash).then(() => true, () => false))) {
       rootHash = quick.rootHash;
       statCache = { ...quick.cache, base: id };
+    } else if (indexed) {
+      await writeIndexManifest(layout, id, indexed.index, tmp, indexed.rootHash);
+      rootHash = indexed.rootHash;
+      statCache = { takenNs: cloneNs, base: id, body: indexed.index };
     } else {
       // A file whose stat the cache vouches for, identical before and after its clone, holds
       // the cached content in the clone too: its hash is taken instead of reading it.

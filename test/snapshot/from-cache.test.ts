@@ -5,7 +5,7 @@
  * the new snapshot's records. And when the clone holds something the scan cannot see, the
  * cache is not used.
  */
-import { chmod, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -96,6 +96,32 @@ describe.skipIf(!btrfs.dir)('on btrfs, from the inodes written since the parent 
       whole.mockRestore();
       await expectAsWholeHash(repo, root, main, d);
     }
+  });
+});
+
+describe('a first snapshot (an empty cache)', () => {
+  it('is hashed into its index without a walk before the clone, and remembers every untouched entry', async () => {
+    const { repo, root } = await freshRepo(tmp, 'first');
+    const main = join(root, 'main');
+    for (const d of ['a', 'a-b', 'a/x', 'b']) {
+      await mkdir(join(main, d), { recursive: true });
+      for (const f of ['f', 'g.txt', 'h-1']) await writeFile(join(main, d, f), `${d}/${f}`);
+    }
+    await symlink('a/f', join(main, 'link'));
+    const walk = vi.spyOn(getCore(), 'walk');
+    const whole = vi.spyOn(getCore(), 'hashTree');
+    const d = await repo.snapshot({ worktree: 'main' });
+    expect(walk).not.toHaveBeenCalled();
+    expect(whole).not.toHaveBeenCalled();
+    walk.mockRestore();
+    whole.mockRestore();
+    await expectAsWholeHash(repo, root, main, d);
+    // Everything was made before the snapshot began: every identity is the entry's own.
+    const cache = (await loadStatCache(repo.layout, 'main'))!;
+    const now = new Map((await getCore().walk(main)).map((e) => [e.path.toString('latin1'), e.statId]));
+    const entries = [...decodeIndex(cache.body)];
+    expect(entries.length).toBe(4 + 12 + 1);
+    for (const x of entries) expect(x.statId, x.path.toString()).toBe(now.get(x.path.toString('latin1')));
   });
 });
 

@@ -209,6 +209,44 @@ impl Merge {
     }
 }
 
+/// What [`vouch`] found: identities to remember, by index entry.
+#[derive(Debug, Default)]
+pub struct Vouched {
+    pub ids: Vec<(usize, StatId)>,
+    /// The first entry met on another device than the root (a mount, a nested subvolume).
+    pub foreign: Option<Vec<u8>>,
+}
+
+/// The identities under which the entries of `root` hold the index's records, for an index
+/// just made from a copy of `root` that began at `before` (ns): an entry of the record's kind,
+/// permission bits and size (a symlink: target) whose mtime and ctime precede `before` was
+/// not touched since the copy began — ctime only moves forward — so the copy, and the record,
+/// hold it. Nothing is read. Entries changed since are left out (read when next looked at).
+pub fn vouch<'a>(root: &std::path::Path, index: impl IntoIterator<Item = IndexEntry<'a>>, before: i64, ctx: &Ctx) -> Result<Vouched> {
+    let dev = std::fs::metadata(root).map_err(|e| Error::io("stat", path_bytes(root), &e))?.dev();
+    let mut out = Vouched::default();
+    let mut xs = index.into_iter().peekable();
+    walk_sorted(root, &[], ctx, &mut |w: Entry| {
+        if w.dev != dev && out.foreign.is_none() {
+            out.foreign = Some(w.path.clone());
+        }
+        while xs.next_if(|x| x.path < w.path.as_slice()).is_some() {}
+        let Some(x) = xs.next_if(|x| x.path == w.path.as_slice()) else { return Ok(()) };
+        let holds = w.perm() == x.perm
+            && match (w.kind, x.kind) {
+                (Kind::Dir, RecordKind::Dir) => true,
+                (Kind::File, RecordKind::File) => w.size == x.size,
+                (Kind::Symlink, RecordKind::Symlink) => sha256(w.target.as_deref().unwrap_or_default()) == x.hash,
+                _ => false,
+            };
+        if holds && w.mtime_ns < before && w.ctime_ns < before {
+            out.ids.push((x.at, stat_id(&w)));
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
 /// An index that can be read from any path on: the index of a focused scan.
 pub trait SeekIndex<'a> {
     /// The index's entries, in path order, from the first whose path is `from` or after it.

@@ -238,3 +238,55 @@ fn an_index_summary_hashes_its_records_in_line_order() {
         assert_eq!((s.dirs + s.files + s.symlinks) as usize, records.len());
     }
 }
+
+/// The streaming hash gives the records of the whole-tree hash, in path order.
+#[test]
+fn hashing_in_path_order_gives_the_whole_hash_records() {
+    use jvs_core::hash::hash_sorted;
+    let t = tempfile::tempdir().unwrap();
+    contract_tree(t.path());
+    for n in ["a-b", "a.c", "a0", "sub/x/.READY/in", "sub/.READY"] {
+        write(t.path(), n, n.as_bytes(), 0o600);
+    }
+    let whole = hash_tree(t.path(), &Ctx::new()).unwrap();
+    let mut seen: Vec<Record> = Vec::new();
+    let bytes = hash_sorted(t.path(), &Ctx::new(), &mut |r, e| {
+        assert_eq!(r.path, e.path);
+        seen.push(r);
+    })
+    .unwrap();
+    let mut want = whole.records.clone();
+    want.sort_by(|a, b| a.path.cmp(&b.path));
+    let key = |r: &Record| (r.path.clone(), r.kind, r.perm, r.size, r.hash, r.target.clone());
+    assert_eq!(seen.iter().map(key).collect::<Vec<_>>(), want.iter().map(key).collect::<Vec<_>>());
+    assert_eq!(bytes, whole.bytes);
+}
+
+/// Vouching remembers the identity of every entry that holds its record and was not touched
+/// since the copy began; nothing else.
+#[test]
+fn vouching_keeps_entries_untouched_since_the_copy_and_holding_their_record() {
+    use jvs_core::scan::vouch;
+    let t = tempfile::tempdir().unwrap();
+    contract_tree(t.path());
+    write(t.path(), "later.txt", b"l", 0o644);
+    write(t.path(), "chmod.txt", b"c", 0o644);
+    let records = hash_tree(t.path(), &Ctx::new()).unwrap().records;
+    let mut idx = index_of(&records, t.path(), false);
+    // A record of other permission bits than the untouched file's: it does not hold the file.
+    idx.iter_mut().filter(|x| x.path == b"chmod.txt").for_each(|x| x.perm = 0o600);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let before = walk(t.path(), &Ctx::new()).unwrap().iter().map(|e| e.ctime_ns.max(e.mtime_ns)).max().unwrap() + 1;
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    // Touched after the copy began: not vouched, whatever it holds.
+    write(t.path(), "later.txt", b"l", 0o644);
+    let v = vouch(t.path(), idx.iter().cloned(), before, &Ctx::new()).unwrap();
+    let mut got: Vec<String> = v.ids.iter().map(|(at, _)| String::from_utf8(records[*at].path.clone()).unwrap()).collect();
+    got.sort();
+    assert_eq!(got, vec!["a.txt", "link", "sub", "sub/b.txt", "sub/empty"]);
+    let walked = walk(t.path(), &Ctx::new()).unwrap();
+    for (at, id) in &v.ids {
+        assert_eq!(*id, stat_id(walked.iter().find(|e| e.path == records[*at].path).unwrap()));
+    }
+    assert_eq!(v.foreign, None);
+}

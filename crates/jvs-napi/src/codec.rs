@@ -105,7 +105,7 @@ fn index_entry_at(buf: &[u8], off: usize) -> Option<(IndexEntry<'_>, usize)> {
         2 => RecordKind::Symlink,
         _ => return None,
     };
-    let stat: [u8; STAT_ID_BYTES] = fixed[45..45 + STAT_ID_BYTES].try_into().unwrap();
+    let stat: [u8; STAT_ID_BYTES] = fixed[index_stat_at(0)].try_into().unwrap();
     let len = u32::from_le_bytes(fixed[INDEX_FIXED - 4..].try_into().unwrap()) as usize;
     let path = buf.get(off + INDEX_FIXED..off + INDEX_FIXED + len)?;
     let entry = IndexEntry {
@@ -118,6 +118,25 @@ fn index_entry_at(buf: &[u8], off: usize) -> Option<(IndexEntry<'_>, usize)> {
         stat: (stat != [0; STAT_ID_BYTES]).then_some(stat),
     };
     Some((entry, off + INDEX_FIXED + len))
+}
+
+/// Appends an index entry made from a record, remembering no identity.
+pub fn put_index_entry(out: &mut Vec<u8>, r: &Record) {
+    out.push(match r.kind {
+        RecordKind::Dir => 0,
+        RecordKind::File => 1,
+        RecordKind::Symlink => 2,
+    });
+    out.extend_from_slice(&r.perm.to_le_bytes());
+    out.extend_from_slice(&r.size.to_le_bytes());
+    out.extend_from_slice(&r.hash);
+    out.extend_from_slice(&[0; STAT_ID_BYTES]);
+    put_bytes(out, &r.path);
+}
+
+/// Where an index entry at byte offset `at` keeps its stat identity.
+pub fn index_stat_at(at: usize) -> std::ops::Range<usize> {
+    at + 45..at + 45 + STAT_ID_BYTES
 }
 
 /// Decodes an index lazily, once it is known to be well formed ([`check_index`]).

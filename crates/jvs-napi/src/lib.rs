@@ -125,6 +125,64 @@ pub fn hash_tree<'env>(
     })
 }
 
+#[napi(object)]
+pub struct IndexedTree {
+    pub root_hash: String,
+    pub dirs: f64,
+    pub files: f64,
+    pub symlinks: f64,
+    /// Bytes of file content read.
+    pub bytes: f64,
+    /// The tree's records as an index (packed, src/codec.rs), no identity remembered.
+    pub index: Buffer,
+}
+
+/// Hashes `root` (CONTRACT §4) into an index of its records instead of records: the tree is
+/// streamed (jvs_core::hash::hash_sorted), so memory is the index's bytes, not a record per entry.
+#[napi(ts_return_type = "Promise<IndexedTree | CoreFailure>")]
+pub fn hash_tree_index<'env>(env: &'env Env, root: String, token: &CancelToken, on_progress: Option<ProgressFn>) -> Result<Object<'env>> {
+    let root = PathBuf::from(root);
+    spawn_op(env, token.ctx.clone(), on_progress, move |ctx| {
+        let mut body = Vec::new();
+        let bytes = jvs_core::hash::hash_sorted(&root, ctx, &mut |r, _| codec::put_index_entry(&mut body, &r))?;
+        let s = jvs_core::scan::summarize_index(|| codec::index_entries(&body));
+        Ok(IndexedTree {
+            root_hash: jvs_core::hash::hex(&s.root_hash),
+            dirs: s.dirs as f64,
+            files: s.files as f64,
+            symlinks: s.symlinks as f64,
+            bytes: bytes as f64,
+            index: Buffer::from(body),
+        })
+    })
+}
+
+#[napi(object)]
+pub struct VouchOutput {
+    pub vouched: f64,
+    pub foreign: Option<Buffer>,
+}
+
+/// Remembers in `index` (packed, written in place) the identities under which the entries of
+/// `root` hold its records, for entries untouched since `before` (ns; jvs_core::scan::vouch).
+/// The caller must not read or change the index until the promise settles.
+#[napi(ts_return_type = "Promise<VouchOutput | CoreFailure>")]
+pub fn vouch_index<'env>(env: &'env Env, root: String, mut index: Buffer, before: BigInt, token: &CancelToken) -> Result<Object<'env>> {
+    let root = PathBuf::from(root);
+    let before = before.get_i64().0;
+    spawn_op(env, token.ctx.clone(), None, move |ctx| {
+        if !codec::check_index(&index) {
+            return Err(jvs_core::Error::new(jvs_core::Code::Io, "malformed worktree index"));
+        }
+        let found = jvs_core::scan::vouch(&root, codec::index_entries(&index), before, ctx)?;
+        let body: &mut [u8] = &mut index;
+        for (at, id) in &found.ids {
+            body[codec::index_stat_at(*at)].copy_from_slice(id);
+        }
+        Ok(VouchOutput { vouched: found.ids.len() as f64, foreign: found.foreign.map(Buffer::from) })
+    })
+}
+
 /// Records for just the given entries of `root`, packed like hashTree's records.
 #[napi(ts_return_type = "Promise<Buffer | CoreFailure>")]
 pub fn hash_paths<'env>(

@@ -8,7 +8,7 @@ import type { NativeCore } from '../types.js';
 import { cloneTree, materializeEntries } from './clone.js';
 import { hashPaths, hashTree } from './hash.js';
 import { probe } from './probe.js';
-import { scanWorktree, summarizeIndex } from './scan.js';
+import { hashTreeIndex, scanWorktree, summarizeIndex, vouchIndex } from './scan.js';
 import { createSubvolume, deleteSubvolume, isSubvolume, setSubvolumeReadonly, snapshotSubvolume } from './subvolume.js';
 import { syncTree } from './sync.js';
 import { walkTree } from './walk.js';
@@ -25,6 +25,8 @@ export function createFallbackCore(): NativeCore {
     // btrfs's change search is an ioctl Node cannot make: callers scan whole.
     scanSnapshotSince: async () => null,
     summarizeIndex,
+    hashTreeIndex,
+    vouchIndex,
     cloneTree,
     materializeEntries,
     probe,

@@ -2,11 +2,11 @@
 import { createHash } from 'node:crypto';
 import { lstat, stat } from 'node:fs/promises';
 
-import { decodeIndex, statIdOf } from '../codec.js';
+import { INDEX_STAT_OFFSET, decodeIndex, encodeIndex, statIdOf } from '../codec.js';
 import { assembleRecords } from '../records.js';
-import type { IndexEntry, IndexSummary, ScanDifference, ScanOptions, WalkEntry } from '../types.js';
+import type { CommonOptions, IndexedTree, IndexEntry, IndexSummary, ScanDifference, ScanOptions, Vouched, WalkEntry } from '../types.js';
 import { JvsCoreError } from './errors.js';
-import { hashPaths } from './hash.js';
+import { hashPaths, hashTree } from './hash.js';
 import { TreePaths, baseName, walkTree } from './walk.js';
 
 const READY = Buffer.from('.READY');
@@ -97,4 +97,35 @@ export async function scanWorktree(root: string, index: Buffer, trustBeforeNs: b
     }),
   );
   return out;
+}
+
+/** NativeCore.hashTreeIndex: the whole-tree hash, its records packed as an index. */
+export async function hashTreeIndex(root: string, opts: CommonOptions = {}): Promise<IndexedTree> {
+  const hashed = await hashTree(root, { ...opts, records: true });
+  const records = [...(hashed.records ?? [])].sort((a, b) => Buffer.compare(a.path, b.path));
+  const index = encodeIndex(records.map(({ kind, path, perm, size, hash }) => ({ kind, path, perm, size, hash })));
+  return { ...(await summarizeIndex(index)), bytes: hashed.bytes, index };
+}
+
+/** NativeCore.vouchIndex, as the core's `scan::vouch`. */
+export async function vouchIndex(root: string, index: Buffer, beforeNs: bigint, opts: CommonOptions = {}): Promise<Vouched> {
+  const dev = (await stat(root, { bigint: true })).dev;
+  const walked = await walkTree(root, { signal: opts.signal });
+  const xs = readIndex(index);
+  let vouched = 0;
+  let foreign: Buffer | undefined;
+  let j = 0;
+  for (const w of walked) {
+    if (w.dev !== dev) foreign ??= w.path;
+    while (j < xs.length && Buffer.compare(xs[j]!.path, w.path) < 0) j++;
+    const x = xs[j];
+    if (!x || !x.path.equals(w.path)) continue;
+    j++;
+    const sameKind = w.kind === x.kind && (w.kind !== 'file' || w.size === x.size) && (w.kind !== 'symlink' || sha256(w.target ?? Buffer.alloc(0)) === x.hash);
+    if (sameKind && (w.mode & 0o777) === x.perm && w.mtimeNs < beforeNs && w.ctimeNs < beforeNs) {
+      index.write(w.statId, x.at + INDEX_STAT_OFFSET, 'latin1');
+      vouched++;
+    }
+  }
+  return { vouched, ...(foreign ? { foreign } : {}) };
 }
