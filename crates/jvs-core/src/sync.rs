@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use crate::ctx::{Ctx, Phase};
 use crate::error::{path_bytes, Error, Result};
 use crate::pool;
-use crate::walk::{walk, Entry, Kind};
+use crate::walk::{walk_sorted, Entry, Kind};
 
 fn fsync_path(abs: &Path, rel: &[u8], dir: bool) -> Result<()> {
     let mut opts = OpenOptions::new();
@@ -33,13 +33,26 @@ pub const SYNCFS_ABOVE: usize = 256;
 /// Makes every file and directory under `root`, and `root` itself, durable. Returns the entry
 /// count.
 pub fn sync_tree(root: &Path, ctx: &Ctx) -> Result<u64> {
-    let entries = walk(root, ctx)?;
+    // Counted as the walk streams; the entries are kept only while the tree may be small (or
+    // where there is no syncfs): at a million entries the list alone would be over 100 MB.
+    let keep_all = !cfg!(target_os = "linux");
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut count = 0usize;
+    walk_sorted(root, &[], ctx, &mut |e| {
+        count += 1;
+        if keep_all || count <= SYNCFS_ABOVE {
+            entries.push(e);
+        } else if !entries.is_empty() {
+            entries = Vec::new();
+        }
+        Ok(())
+    })?;
     #[cfg(target_os = "linux")]
-    if entries.len() > SYNCFS_ABOVE {
-        ctx.begin(Phase::Clone, entries.len() as u64, 0);
+    if count > SYNCFS_ABOVE {
+        ctx.begin(Phase::Clone, count as u64, 0);
         syncfs(root)?;
-        ctx.add_entries(entries.len() as u64);
-        return Ok(entries.len() as u64);
+        ctx.add_entries(count as u64);
+        return Ok(count as u64);
     }
     ctx.begin(Phase::Clone, entries.len() as u64, 0);
     let run = |list: Vec<&Entry>, dir: bool| -> Result<()> {

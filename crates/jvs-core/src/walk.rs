@@ -190,6 +190,8 @@ pub fn walk(root: &Path, ctx: &Ctx) -> Result<Vec<Entry>> {
     }
     let mut out = state.out.into_inner().unwrap();
     out.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    // Grown by doubling: up to twice what it holds, for as long as the caller keeps it.
+    out.shrink_to_fit();
     Ok(out)
 }
 

@@ -73,6 +73,7 @@ where
         .name("jvs-op".into())
         .spawn(move || {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&ctx)));
+            release_freed_memory();
             if let Some((stop, handle)) = reporter {
                 drop(stop);
                 let _ = handle.join();
@@ -86,6 +87,18 @@ where
         })
         .map_err(|e| Error::from_reason(format!("cannot start worker thread: {e}")))?;
     Ok(promise)
+}
+
+/// Hands the memory an operation freed back to the system. glibc keeps freed memory in the
+/// arena of the thread that allocated it (each operation's thread and the pool's have their
+/// own), so after a walk of a million entries the process would stay that much larger while
+/// JavaScript goes on allocating; at 1M files that is the difference between 300 and 400 MB.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of glibc's arenas to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Polls the context's counters and delivers them NonBlocking: when JS is slow the call is
