@@ -96,6 +96,25 @@ describe.each(Object.entries(TREES))('%s', (_name, build) => {
     }
   });
 
+  it('hashes into identical indexes, and vouches the same identities into them', async () => {
+    const dir = await tree(build);
+    const [n, f] = await Promise.all([outcome(native.hashTreeIndex(dir)), outcome(fallback.hashTreeIndex(dir))]);
+    expect('ok' in n).toBe(true);
+    if (!('ok' in f && 'ok' in n)) return expect(f).toMatchObject({ code: 'E_IO' });
+    const { index: ni, ...nRest } = n.ok;
+    const { index: fi, ...fRest } = f.ok;
+    expect(fRest).toEqual(nRest);
+    expect(fi.equals(ni)).toBe(true);
+    expect(nRest.rootHash).toBe((await native.hashTree(dir)).rootHash);
+    const far = BigInt(Date.now() + 3600_000) * 1_000_000n;
+    const [nv, fv] = [await native.vouchIndex(dir, ni, far), await fallback.vouchIndex(dir, fi, far)];
+    expect(fv).toEqual(nv);
+    expect(nv.vouched).toBe(nRest.dirs + nRest.files + nRest.symlinks);
+    expect(fi.equals(ni)).toBe(true);
+    // Nothing precedes the epoch: nothing is vouched.
+    expect((await native.vouchIndex(dir, Buffer.from(ni), 0n)).vouched).toBe(0);
+  });
+
   it.each(['copy', 'reflink'] as EngineName[])('clones with %s to trees that hash like the source', async (engine) => {
     const src = await tree(build);
     const want = await native.hashTree(src);
