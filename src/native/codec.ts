@@ -168,10 +168,12 @@ export function indexEntryAt(buf: Buffer, at: number): { entry: IndexEntry; next
 /**
  * The index with `edits` applied: each edit's path gets its entry (inserted, or replacing the
  * one there) or, without one, loses it. Edits are sorted by path bytes, each path once. The
- * entries between edits are copied as bytes, not decoded: a patch costs what changed plus one
- * scan of the paths.
+ * entries between edits are not decoded, nor copied: the result is pieces — views of the
+ * unchanged runs of `body` and the new entries, in order, each whole entries (at a million
+ * entries a joined copy would be over 100 MB more) — so a patch costs what changed plus one
+ * scan of the paths. The pieces share `body`'s memory: it must not change while they are used.
  */
-export function patchIndex(body: Buffer, edits: ReadonlyArray<{ path: Buffer; entry?: IndexEntry }>): Buffer {
+export function patchIndexPieces(body: Buffer, edits: ReadonlyArray<{ path: Buffer; entry?: IndexEntry }>): Buffer[] {
   const parts: Buffer[] = [];
   let at = 0;
   let copied = 0;
@@ -195,7 +197,7 @@ export function patchIndex(body: Buffer, edits: ReadonlyArray<{ path: Buffer; en
     if (edit.entry) parts.push(encodeIndex([edit.entry]));
   }
   parts.push(body.subarray(copied));
-  return Buffer.concat(parts);
+  return parts.filter((p) => p.length > 0);
 }
 
 /** Every entry of an index with its offset, in order. */

@@ -8,7 +8,7 @@ import type { WalkEntry } from './types.js';
 export { getCore, coreInfo, platformTag, type CoreInfo } from './loader.js';
 export { isCoreError } from './errors.js';
 export { assembleRecords, recordLine } from './records.js';
-export { INDEX_STAT_OFFSET, STAT_ID_BYTES, decodeIndex, encodeIndex, indexEntryAt, patchIndex, statIdOf, statIdWithDev } from './codec.js';
+export { INDEX_STAT_OFFSET, STAT_ID_BYTES, decodeIndex, encodeIndex, indexEntryAt, patchIndexPieces, statIdOf, statIdWithDev } from './codec.js';
 export type * from './types.js';
 
 /**

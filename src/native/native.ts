@@ -30,7 +30,7 @@ export interface Binding {
   hashPaths(root: string, paths: Buffer[], token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
   scanWorktree(root: string, index: Buffer, trustBefore: bigint, ignoreDev: boolean, token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
   scanSnapshotSince(snap: string, parent: string, index: Buffer, trustBefore: bigint, token: CancelToken): Promise<Buffer | null | Failure>;
-  summarizeIndex(index: Buffer, token: CancelToken): Promise<IndexSummary | Failure>;
+  summarizeIndex(pieces: readonly Buffer[], token: CancelToken): Promise<IndexSummary | Failure>;
   hashTreeIndex(root: string, token: CancelToken, onProgress?: ProgressFn | null): Promise<IndexedTree | Failure>;
   vouchIndex(root: string, index: Buffer, before: bigint, token: CancelToken): Promise<Vouched | Failure>;
   cloneTree(
@@ -169,7 +169,7 @@ export function createNativeCore(binding: Binding): NativeCore {
     },
 
     async summarizeIndex(index, opts) {
-      return call(binding, opts, (t) => binding.summarizeIndex(index, t));
+      return call(binding, opts, (t) => binding.summarizeIndex(Buffer.isBuffer(index) ? [index] : index, t));
     },
 
     async hashTreeIndex(root, opts) {

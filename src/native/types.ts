@@ -280,9 +280,10 @@ export interface NativeCore {
   scanSnapshotSince(snap: string, parent: string, index: Buffer, trustBeforeNs: bigint, opts?: CommonOptions): Promise<ScanDifference[] | null>;
   /**
    * What an index describes: the payload root hash (CONTRACT §4) of its records and how many
-   * of each kind it holds. Malformed → E_IO. Do not change the index until the promise settles.
+   * of each kind it holds; the index may be given in pieces of whole entries (patchIndexPieces),
+   * not joined. Malformed → E_IO. Do not change the index until the promise settles.
    */
-  summarizeIndex(index: Buffer, opts?: CommonOptions): Promise<IndexSummary>;
+  summarizeIndex(index: Buffer | readonly Buffer[], opts?: CommonOptions): Promise<IndexSummary>;
   /**
    * The payload root hash of `root` (as hashTree), its records packed as an index instead of
    * returned: the tree is streamed, so memory is the index's bytes, not an object per entry.

@@ -15,9 +15,9 @@ import type { Descriptor } from '../formats/descriptor.js';
 import { manifestRoot, objectReader, recordOf, recordsAt } from '../manifest/store.js';
 import { diffEntries, underReady, type EntryChange } from '../manifest/tree-diff.js';
 import type { TreeEntry } from '../manifest/tree.js';
-import { getCore, indexEntryAt, patchIndex, type HashRecord, type IndexEntry, type ScanDifference, type WalkEntry } from '../native/index.js';
+import { getCore, indexEntryAt, patchIndexPieces, type HashRecord, type IndexEntry, type ScanDifference, type WalkEntry } from '../native/index.js';
 import type { RepoLayout } from '../repo/layout.js';
-import { pathKey, type StatCache } from '../statcache/cache.js';
+import { pathKey, type StatCache, type StatCacheOut } from '../statcache/cache.js';
 import { underAny, type Action } from './plan.js';
 import { rawPath } from '../fs/raw-path.js';
 
@@ -26,7 +26,7 @@ export interface DeltaPlan {
   /** Whether applying the plan would overwrite or remove work that the head does not hold. */
   unsaved: boolean;
   /** The stat cache once the plan is applied: the target's records (`takenNs`: before the scan). */
-  cacheAfter(takenNs: bigint): StatCache;
+  cacheAfter(takenNs: bigint): StatCacheOut;
 }
 
 /** What the worktree holds at a path, from the scan or (where it agrees with the head) from the head. */
@@ -166,7 +166,7 @@ export async function planDelta(layout: RepoLayout, payload: string, cache: Stat
   });
 
   const touched = new Set([...overwritten, ...actions.map((a) => pathKey(a.path))]);
-  const cacheAfter = (takenNs: bigint): StatCache => {
+  const cacheAfter = (takenNs: bigint): StatCacheOut => {
     const edits = all.map((c) => {
       if (c.change) {
         const want = wantOf(c);
@@ -180,7 +180,7 @@ export async function planDelta(layout: RepoLayout, payload: string, cache: Stat
       if (d.stable && d.entry && !touched.has(pathKey(c.path))) entry.statId = d.entry.statId;
       return { path: c.path, entry };
     });
-    return { takenNs, base: target.snapshot_id, body: patchIndex(cache.body, edits) };
+    return { takenNs, base: target.snapshot_id, body: patchIndexPieces(cache.body, edits) };
   };
   return { actions, unsaved, cacheAfter };
 }

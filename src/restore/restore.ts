@@ -26,7 +26,7 @@ import { applyPlan, stagingPath } from './apply.js';
 import { readJournal, removeJournal, writeJournal } from './journal.js';
 import { inScope, planRestore, untouchedHashes, type Action, type RestorePlan } from './plan.js';
 import { planDelta, type DeltaPlan } from './delta.js';
-import { cacheOfRecords, hashCacheOf, loadStatCache, pathKey, saveStatCache, trustBefore, type StatCache } from '../statcache/cache.js';
+import { cacheOfRecords, hashCacheOf, loadStatCache, pathKey, saveStatCache, trustBefore, type StatCache, type StatCacheOut } from '../statcache/cache.js';
 import { recordsAt } from '../manifest/store.js';
 
 export interface RestoreOptions {
@@ -122,7 +122,7 @@ function cacheAfterPlan(target: string, records: readonly HashRecord[], plan: Re
 interface Planned {
   actions: Action[];
   unsaved(): Promise<boolean>;
-  cacheAfter(): StatCache;
+  cacheAfter(): StatCacheOut;
 }
 
 /**

@@ -20,7 +20,7 @@ import { READY, writeIntent, writeReady } from '../formats/markers.js';
 import { writeMeta } from '../formats/meta.js';
 import { dropManifest, loadManifest, manifestRoot, writeIndexManifest, writeManifest, writePatchedManifest } from '../manifest/store.js';
 import { getCore, isCoreError, walkAhead, type CloneOptions, type CloneReport, type IndexedTree, type Progress, type WalkEntry } from '../native/index.js';
-import { cacheOfRecords, hashCacheOf, knownHashes, pathKey, statIdOfStats, stillStats, trustedHash, type HashCache, type StatCache } from '../statcache/cache.js';
+import { cacheOfRecords, hashCacheOf, knownHashes, pathKey, statIdOfStats, stillStats, trustedHash, type HashCache, type StatCache, type StatCacheOut } from '../statcache/cache.js';
 import { compressTree, type CompressOutcome } from '../compress/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { pathExists } from '../fs/exists.js';
@@ -66,7 +66,7 @@ export interface SnapshotOutcome {
   /** What step 8 did, when compression was requested: files compressed, or the name collision. */
   compression?: CompressOutcome;
   /** The source's stat cache, now describing this snapshot (full snapshots), for the caller to save. */
-  statCache?: StatCache;
+  statCache?: StatCacheOut;
   /** Why a requested btrfs-snapshot was cloned instead (for a note). */
   notSnapshot?: string;
 }
@@ -372,7 +372,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     crashPoint('snapshot:synced');
 
     let rootHash: string;
-    let statCache: StatCache | undefined;
+    let statCache: StatCacheOut | undefined;
     if (quick && (await writePatchedManifest(layout, id, base!.parentRoot, quick.edits, quick.rootHash).then(() => true, () => false))) {
       rootHash = quick.rootHash;
       statCache = { ...quick.cache, base: id };

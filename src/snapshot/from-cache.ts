@@ -23,8 +23,8 @@ import { join } from 'node:path';
 import { JvsError } from '../errors.js';
 import { underReady } from '../manifest/tree-diff.js';
 import type { TreeEdit } from '../manifest/tree.js';
-import { getCore, indexEntryAt, patchIndex, statIdWithDev, type CloneReport, type HashRecord, type IndexEntry, type IndexSummary, type ScanDifference } from '../native/index.js';
-import { trustBefore, type StatCache } from '../statcache/cache.js';
+import { getCore, indexEntryAt, patchIndexPieces, statIdWithDev, type CloneReport, type HashRecord, type IndexEntry, type IndexSummary, type ScanDifference } from '../native/index.js';
+import { trustBefore, type StatCache, type StatCacheOut } from '../statcache/cache.js';
 import { unsupportedFileError } from './unsupported.js';
 import { rawPath } from '../fs/raw-path.js';
 
@@ -33,7 +33,7 @@ export interface FromCache {
   /** The manifest's edits against the parent's trees. */
   edits: TreeEdit[];
   /** The cache patched to the new snapshot's records (its `base` is the caller's to set). */
-  cache: StatCache;
+  cache: StatCacheOut;
 }
 
 const pathOf = (d: ScanDifference, cache: StatCache): Buffer => d.entry?.path ?? indexEntryAt(cache.body, d.at!).entry.path;
@@ -73,7 +73,7 @@ async function patchFromDiffs(tmp: string, cache: StatCache, diffs: readonly Sca
     const vouched = d.same && d.stable && e !== undefined && r.kind === e.kind && r.perm === (e.mode & 0o777) && (r.kind === 'dir' || r.hash === d.hash);
     entries.push({ path, entry: { kind: r.kind, path, perm: r.perm, size: r.size, hash: r.hash, ...(vouched ? { statId: remember(d.entry!.statId) } : {}) } });
   }
-  const body = patchIndex(cache.body, entries);
+  const body = patchIndexPieces(cache.body, entries);
   const summary = await getCore().summarizeIndex(body);
   return { rootHash: summary.rootHash, edits, cache: { takenNs: scanNs, base: null, body }, summary };
 }

@@ -269,3 +269,17 @@ describe('scanWorktree', () => {
     }
   });
 });
+
+describe('summarizeIndex in pieces', () => {
+  it('pieces of whole entries summarize as the joined index; pieces out of order are refused', async () => {
+    const dir = await tree(buildAwkwardNamesTree);
+    const { index, rootHash } = await native.hashTreeIndex(dir);
+    const offsets = [...decodeIndex(index)].map((x) => x.at);
+    const cut = offsets[Math.floor(offsets.length / 2)]!;
+    const pieces = [index.subarray(0, cut), index.subarray(cut)];
+    for (const core of [native, fallback]) {
+      expect((await core.summarizeIndex(pieces)).rootHash).toBe(rootHash);
+      expect(await outcome(core.summarizeIndex([pieces[1]!, pieces[0]!]))).toMatchObject({ code: 'E_IO' });
+    }
+  });
+});

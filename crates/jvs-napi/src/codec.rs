@@ -187,6 +187,25 @@ pub fn check_index(buf: &[u8]) -> bool {
     checked(buf, |_| ())
 }
 
+/// [`check_index`] for an index in pieces of whole entries, sorted across them too.
+pub fn check_pieces<P: AsRef<[u8]>>(pieces: &[P]) -> bool {
+    let mut last: Option<&[u8]> = None;
+    for p in pieces.iter().map(AsRef::as_ref).filter(|p| !p.is_empty()) {
+        let mut first: Option<&[u8]> = None;
+        let mut prev: Option<&[u8]> = None;
+        if !checked(p, |off| {
+            let path = index_entry_at(p, off).expect("a checked entry").0.path;
+            first.get_or_insert(path);
+            prev = Some(path);
+        }) || last.zip(first).is_some_and(|(l, f)| l >= f)
+        {
+            return false;
+        }
+        last = prev;
+    }
+    true
+}
+
 /// [`check_index`], telling `visit` each entry's offset.
 fn checked(buf: &[u8], mut visit: impl FnMut(usize)) -> bool {
     let mut off = 0;

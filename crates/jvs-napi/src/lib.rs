@@ -259,14 +259,15 @@ pub struct IndexSummaryJs {
 }
 
 /// The payload root hash of the records an index (packed, src/codec.rs) holds, and its counts.
+/// The index may come in pieces, each of whole entries (a patched index, not joined).
 #[napi(ts_return_type = "Promise<IndexSummaryJs | CoreFailure>")]
-pub fn summarize_index<'env>(env: &'env Env, index: Buffer, token: &CancelToken) -> Result<Object<'env>> {
+pub fn summarize_index<'env>(env: &'env Env, pieces: Vec<Buffer>, token: &CancelToken) -> Result<Object<'env>> {
     // Read in place, as scan_worktree's.
     spawn_op(env, token.ctx.clone(), None, move |_| {
-        if !codec::check_index(&index) {
+        if !codec::check_pieces(&pieces) {
             return Err(jvs_core::Error::new(jvs_core::Code::Io, "malformed worktree index"));
         }
-        let s = jvs_core::scan::summarize_index(|| codec::index_entries(&index));
+        let s = jvs_core::scan::summarize_index(|| pieces.iter().flat_map(|p| codec::index_entries(p)));
         Ok(IndexSummaryJs { root_hash: jvs_core::hash::hex(&s.root_hash), dirs: s.dirs as f64, files: s.files as f64, symlinks: s.symlinks as f64 })
     })
 }

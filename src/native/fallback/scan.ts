@@ -34,8 +34,8 @@ function readIndex(index: Buffer): Array<IndexEntry & { at: number }> {
   return xs;
 }
 
-export async function summarizeIndex(index: Buffer): Promise<IndexSummary> {
-  const xs = readIndex(index);
+export async function summarizeIndex(index: Buffer | readonly Buffer[]): Promise<IndexSummary> {
+  const xs = readIndex(Buffer.isBuffer(index) ? index : Buffer.concat(index));
   const count = (k: IndexEntry['kind']): number => xs.filter((x) => x.kind === k).length;
   const rootHash = assembleRecords(xs.map(({ at: _at, statId: _s, ...r }) => r)).rootHash;
   return { rootHash, dirs: count('dir'), files: count('file'), symlinks: count('symlink') };
