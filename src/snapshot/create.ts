@@ -20,7 +20,7 @@ import { READY, writeIntent, writeReady } from '../formats/markers.js';
 import { writeMeta } from '../formats/meta.js';
 import { dropManifest, loadManifest, manifestRoot, writeIndexManifest, writeManifest, writePatchedManifest } from '../manifest/store.js';
 import { getCore, isCoreError, walkAhead, type CloneOptions, type CloneReport, type IndexedTree, type Progress, type WalkEntry } from '../native/index.js';
-import { cacheOfRecords, hashCacheOf, knownHashes, pathKey, statIdOfStats, stillStats, trustedHash, type HashCache, type StatCache, type StatCacheOut } from '../statcache/cache.js';
+import { cacheOfRecords, emptyStatCache, hashCacheOf, knownHashes, pathKey, statIdOfStats, stillStats, trustedHash, type HashCache, type StatCacheOut, type StatCacheRef } from '../statcache/cache.js';
 import { compressTree, type CompressOutcome } from '../compress/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { pathExists } from '../fs/exists.js';
@@ -49,7 +49,7 @@ export interface SnapshotRequest {
    * read again (§3.4 step 7, issue 4) — from-cache.ts when the cache describes the parent,
    * else the files whose stat it vouches for and that did not change while they were cloned.
    */
-  statCache?: StatCache;
+  statCache?: StatCacheRef;
   /** gzip level of our compressed layout (1, 6 or 9); absent or 0 = not compressed (§3.9). */
   compress?: number;
   onProgress?: (p: Progress) => void;
@@ -202,7 +202,8 @@ async function statsAfterClone(req: SnapshotRequest, cache: HashCache, before: r
 
 /** The stat cache step 7 is taken from (from-cache.ts), and the parent it describes. */
 interface CacheBase {
-  cache: StatCache;
+  /** Read after the clone (stepFromCache), not to hold both at once. */
+  ref: StatCacheRef;
   /** The parent manifest's root object: the new manifest patches it. */
   parentRoot: string;
   /** The parent snapshot's tree (a btrfs snapshot's changes are searched from it). */
@@ -213,15 +214,15 @@ interface CacheBase {
 
 /** The cache when it describes the parent of a whole snapshot, and the parent's manifest is at hand. */
 async function cacheBase(layout: RepoLayout, req: SnapshotRequest): Promise<CacheBase | undefined> {
-  const cache = req.statCache;
+  const ref = req.statCache;
   const whole = !req.paths || req.paths.includes('.');
-  if (!cache || !whole || !req.parentId || cache.base !== req.parentId) return undefined;
+  if (!ref || !whole || !req.parentId || ref.base !== req.parentId) return undefined;
   const parent = await readDescriptor(layout.descriptor(req.parentId)).catch(() => undefined);
   const parentRoot = parent && (await manifestRoot(layout, parent.snapshot_id, parent.payload_root_hash));
   if (!parent || !parentRoot) return undefined;
   const linkable = req.engine === 'copy' && !parent.compression && !parent.partial_paths;
   const parentDir = layout.snapshotDir(parent.snapshot_id);
-  return { cache, parentRoot, parentDir, ...(linkable ? { linkFrom: { root: parentDir } } : {}) };
+  return { ref, parentRoot, parentDir, ...(linkable ? { linkFrom: { root: parentDir } } : {}) };
 }
 
 /** What step 5 did: the engine that produced the tree, and the clone's report if it cloned. */
@@ -284,19 +285,25 @@ async function cloneSource(req: SnapshotRequest, tmp: string, scratch: string, l
  * through the worktree. A linked clone the cache cannot make right is cloned again without
  * links. `quick` is undefined when the tree must be hashed whole.
  */
-async function stepFromCache(req: SnapshotRequest, tmp: string, scratch: string, base: CacheBase, made: Materialized, cloneNs: bigint): Promise<{ made: Materialized; quick?: FromCache }> {
+async function stepFromCache(req: SnapshotRequest, tmp: string, scratch: string, base: CacheBase, made: Materialized, cloneNs: bigint): Promise<{ made: Materialized; quick?: FromCache; indexed?: IndexedTree }> {
   const reclone = async (notSnapshot?: string): Promise<Materialized> => {
     await removeTree(tmp);
     const cloned = await cloneSource(req, tmp, scratch, undefined);
     return { engine: CORE_TO_STORED[cloned.engine], report: cloned, ...(notSnapshot ? { notSnapshot } : {}) };
   };
+  const cache = await base.ref.load();
+  if (!cache) {
+    // Damaged since its head was read: nothing to reuse. A clone linked from the parent may
+    // hold the parent's copy of a file changed at the same size and mtime: cloned again.
+    return stepFresh(req, tmp, scratch, base.linkFrom && made.report ? await reclone(made.notSnapshot) : made, cloneNs);
+  }
   const fromClone = async (m: Materialized, linked: boolean): Promise<{ made: Materialized; quick?: FromCache }> => {
-    const q = await hashFromCache(req.payload, tmp, scratch, base.cache, m.report!, linked, nowNs());
+    const q = await hashFromCache(req.payload, tmp, scratch, cache, m.report!, linked, nowNs());
     if (q !== 'relink') return { made: m, ...(q ? { quick: q } : {}) };
     return { made: await reclone(m.notSnapshot) };
   };
   if (made.engine !== 'btrfs-snapshot') return made.report ? fromClone(made, base.linkFrom !== undefined) : { made };
-  const frozen = await hashSnapshotFromCache(tmp, base.parentDir, base.cache, (await lstat(req.payload, { bigint: true })).dev, cloneNs);
+  const frozen = await hashSnapshotFromCache(tmp, base.parentDir, cache, (await lstat(req.payload, { bigint: true })).dev, cloneNs);
   if (!frozen || !('foreign' in frozen)) return { made, ...(frozen ? { quick: frozen } : {}) };
   // A nested subvolume, which the snapshot shows empty: the worktree is cloned instead.
   return fromClone(await reclone(`${frozen.foreign.toString()} is another subvolume or a mount point`), false);
@@ -308,7 +315,7 @@ async function stepFromCache(req: SnapshotRequest, tmp: string, scratch: string,
  * special files itself), and the tree is hashed straight into its index (stepFresh).
  */
 function isFresh(req: SnapshotRequest): boolean {
-  return (!req.paths || req.paths.includes('.')) && req.statCache !== undefined && req.statCache.body.length === 0;
+  return (!req.paths || req.paths.includes('.')) && req.statCache !== undefined && req.statCache.empty;
 }
 
 /**
@@ -341,7 +348,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
   const parent = base || fresh ? Promise.resolve(undefined) : linkableParent(layout, req);
   parent.catch(() => undefined);
   const before = walking ? await checkSource(walking, req.paths) : undefined;
-  const hashCache = !base && !fresh && req.statCache ? hashCacheOf(req.statCache) : undefined;
+  const hashCache = !base && !fresh && req.statCache ? hashCacheOf((await req.statCache.load()) ?? emptyStatCache()) : undefined;
   const id = await newSnapshotId(layout);
   const tmp = layout.snapshotTmp(id);
   let published = false;
@@ -361,7 +368,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
       made = await materialize(req, tmp, scratch, linkFrom, before);
       crashPoint('snapshot:materialized');
       // Step 7 from the cache (before the sync: it may copy a file again), when it can vouch for the clone.
-      if (base) ({ made, quick } = await stepFromCache(req, tmp, scratch, base, made, cloneNs));
+      if (base) ({ made, quick, indexed } = await stepFromCache(req, tmp, scratch, base, made, cloneNs));
       else if (fresh) ({ made, indexed } = await stepFresh(req, tmp, scratch, made, cloneNs));
     } finally {
       await rm(scratch, { recursive: true, force: true });

@@ -15,7 +15,7 @@ import { createSnapshot } from './create.js';
 import { degradationWarning, type Degradation } from '../engine/degradation.js';
 import { validatePartialPaths } from './paths.js';
 import { resumeRestore } from '../restore/restore.js';
-import { loadStatCacheOrEmpty, saveStatCache } from '../statcache/cache.js';
+import { openStatCache, saveStatCache } from '../statcache/cache.js';
 
 export interface SnapshotOptions {
   /** The worktree to snapshot (the CLI passes the worktree of the current directory). */
@@ -89,7 +89,7 @@ export async function snapshot(repo: Repository, opts: SnapshotOptions): Promise
       kind: 'normal',
       ...(opts.compress ? { compress: opts.compress } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      ...(paths ? {} : { statCache: await loadStatCacheOrEmpty(repo.layout, opts.worktree) }),
+      ...(paths ? {} : { statCache: await openStatCache(repo.layout, opts.worktree) }),
       onPublished: async (d) => {
         await writeWorktreeConfig(repo.layout.worktreeConfig(opts.worktree), { ...cfg, head_snapshot_id: d.snapshot_id, latest_snapshot_id: d.snapshot_id });
       },
@@ -135,7 +135,7 @@ export async function saveSafetySnapshot(repo: Repository, worktree: string, not
     engine: choice.engine,
     ...(cfg.head_snapshot_id ? { parentId: cfg.head_snapshot_id } : {}),
     kind: 'safety',
-    ...(own ? { statCache: await loadStatCacheOrEmpty(repo.layout, worktree) } : {}),
+    ...(own ? { statCache: await openStatCache(repo.layout, worktree) } : {}),
   });
   if (statCache) await saveStatCache(repo.layout, worktree, statCache).catch(() => undefined);
   await repo.audit({

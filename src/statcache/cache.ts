@@ -19,7 +19,7 @@
  * little-endian. A cache of another version is treated as absent.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 
 import { writeFileVisible } from '../fs/atomic.js';
@@ -62,23 +62,76 @@ export const pathKey = (p: Buffer): string => p.toString('latin1');
 
 const sha256 = (b: Buffer): Buffer => createHash('sha256').update(b).digest();
 
-/** The cache, or undefined when it is missing, unreadable, damaged or of another version. */
-export async function loadStatCache(layout: RepoLayout, worktree: string): Promise<StatCache | undefined> {
-  const buf = await readFile(layout.statCache(worktree)).catch(() => undefined);
-  if (!buf || buf.length < MAGIC.length + 10 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
-  const takenNs = buf.readBigInt64LE(MAGIC.length);
+/** What a cache file's head says: when, of which base, and where its body begins. */
+interface Head {
+  takenNs: bigint;
+  base: string | null;
+  bodyAt: number;
+}
+
+/** The head at the start of `buf`, or undefined when `buf` does not begin as a cache does. */
+function readHead(buf: Buffer): Head | undefined {
+  if (buf.length < MAGIC.length + 10 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
   const baseLen = buf.readUInt16LE(MAGIC.length + 8);
   const baseAt = MAGIC.length + 10;
   const bodyAt = baseAt + baseLen + DIGEST_BYTES;
   if (bodyAt > buf.length) return undefined;
-  const body = buf.subarray(bodyAt);
-  if (!sha256(body).equals(buf.subarray(baseAt + baseLen, bodyAt))) return undefined;
-  return { takenNs, base: baseLen === 0 ? null : buf.toString('utf8', baseAt, baseAt + baseLen), body };
+  return { takenNs: buf.readBigInt64LE(MAGIC.length), base: baseLen === 0 ? null : buf.toString('utf8', baseAt, baseAt + baseLen), bodyAt };
 }
 
-/** The cache, or an empty one (no base, nothing remembered) when there is none to use. */
-export async function loadStatCacheOrEmpty(layout: RepoLayout, worktree: string): Promise<StatCache> {
-  return (await loadStatCache(layout, worktree)) ?? { takenNs: 0n, base: null, body: Buffer.alloc(0) };
+/** The cache, or undefined when it is missing, unreadable, damaged or of another version. */
+export async function loadStatCache(layout: RepoLayout, worktree: string): Promise<StatCache | undefined> {
+  const buf = await readFile(layout.statCache(worktree)).catch(() => undefined);
+  const head = buf && readHead(buf);
+  if (!buf || !head) return undefined;
+  const body = buf.subarray(head.bodyAt);
+  if (!sha256(body).equals(buf.subarray(head.bodyAt - DIGEST_BYTES, head.bodyAt))) return undefined;
+  return { takenNs: head.takenNs, base: head.base, body };
+}
+
+/**
+ * A worktree's cache before its body is read: its base, and whether it holds any entry (from
+ * the head alone). `load` reads and checks the body when it is needed — a snapshot reads it
+ * after its clone, so that the clone's own memory and the cache's (over 100 MB each at a
+ * million entries) are not held at once. Undefined from `load` when the cache is damaged, or
+ * is no longer the one described (its base changed).
+ */
+export interface StatCacheRef {
+  base: string | null;
+  empty: boolean;
+  load(): Promise<StatCache | undefined>;
+}
+
+const HEAD_BYTES = MAGIC.length + 10 + 0xffff + DIGEST_BYTES;
+
+export async function openStatCache(layout: RepoLayout, worktree: string): Promise<StatCacheRef> {
+  const path = layout.statCache(worktree);
+  const head = await open(path, 'r')
+    .then(async (fh) => {
+      try {
+        const buf = Buffer.alloc(HEAD_BYTES);
+        const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+        const h = readHead(buf.subarray(0, bytesRead));
+        return h && { ...h, size: (await fh.stat()).size };
+      } finally {
+        await fh.close();
+      }
+    })
+    .catch(() => undefined);
+  if (!head) return { base: null, empty: true, load: async () => emptyStatCache() };
+  return {
+    base: head.base,
+    empty: head.size === head.bodyAt,
+    load: async () => {
+      const cache = await loadStatCache(layout, worktree);
+      return cache && cache.base === head.base ? cache : undefined;
+    },
+  };
+}
+
+/** A cache with no base and nothing remembered. */
+export function emptyStatCache(): StatCache {
+  return { takenNs: 0n, base: null, body: Buffer.alloc(0) };
 }
 
 export async function saveStatCache(layout: RepoLayout, worktree: string, cache: StatCacheOut): Promise<void> {

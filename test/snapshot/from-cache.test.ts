@@ -6,6 +6,7 @@
  * cache is not used.
  */
 import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -190,5 +191,30 @@ describe('a cache the scan cannot use', () => {
     expect(st.clean).toBe(true);
     await writeFile(join(root, 'main', 'f'), 'g');
     expect((await repo.status('main')).modified.map((c) => c.path.toString())).toEqual(['f']);
+  });
+});
+
+describe('a cache whose body is damaged after its head was read', () => {
+  it('the clone linked from the parent is not used: a same-size, same-mtime change is captured', async () => {
+    const { repo, root } = await freshRepo(tmp, 'damaged-body');
+    const main = join(root, 'main');
+    await writeFile(join(main, 'f'), 'aaaa');
+    await writeFile(join(main, 'g'), 'gggg');
+    const first = await repo.snapshot({ worktree: 'main' });
+    expect(first.engine).toBe('copy');
+    // Changed at the same size, its mtime put back: a parent copy matches it by stat.
+    await writeFile(join(main, 'f'), 'bbbb');
+    execFileSync('touch', ['-r', join(root, '.jvs/snapshots', first.snapshot_id, 'f'), join(main, 'f')]);
+    // The head still names the parent; the body no longer matches its checksum.
+    const path = repo.layout.statCache('main');
+    const bytes = await readFile(path);
+    bytes[bytes.length - 1]! ^= 0xff;
+    await writeFile(path, bytes);
+    const whole = vi.spyOn(getCore(), 'hashTreeIndex');
+    const d = await repo.snapshot({ worktree: 'main' });
+    expect(whole).toHaveBeenCalledTimes(1);
+    whole.mockRestore();
+    expect(await readFile(join(root, '.jvs/snapshots', d.snapshot_id, 'f'), 'utf8')).toBe('bbbb');
+    await expectAsWholeHash(repo, root, main, d);
   });
 });
