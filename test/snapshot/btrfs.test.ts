@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -235,6 +235,38 @@ describe.skipIf(!btrfs.dir)('btrfs subvolume snapshots', () => {
     expect(readdirSync(snapshotDir(repo, partial.snapshot_id)).sort()).toEqual(['.READY', 'data']);
 
     await expectNestedSubvolumeCloned(repo);
+  });
+
+  it('a nested subvolume that takes the name of a directory the parent had is found too', async () => {
+    // The directory entry points into another tree: no changed inode of the worktree shows it.
+    const repo = await initRepo('nested-replaces');
+    await mkdir(join(repo.main, 'nested'));
+    await writeFile(join(repo.main, 'a'), 'a');
+    expect(snapshot(repo.main).engine).toBe('btrfs-snapshot');
+    await rm(join(repo.main, 'nested'), { recursive: true });
+    await expectNestedSubvolumeCloned(repo);
+  });
+
+  it('`.READY` directories below the root, moved in or removed after the parent, are captured exactly', async () => {
+    const repo = await initRepo('ready-below');
+    await mkdir(join(repo.main, 'd/.READY'), { recursive: true });
+    await writeFile(join(repo.main, 'd/.READY/f'), 'in a .READY directory');
+    await mkdir(join(repo.main, 'sub/deep'), { recursive: true });
+    await writeFile(join(repo.main, 'sub/deep/g'), 'moved later');
+    await mkdir(join(repo.main, 'x'));
+    expect(snapshot(repo.main).engine).toBe('btrfs-snapshot');
+    // One change per snapshot, each verified: the payload hash must be of what was captured.
+    const check = async (): Promise<void> => {
+      const s = snapshot(repo.main);
+      expect(s.engine).toBe('btrfs-snapshot');
+      expect((await core.hashTree(snapshotDir(repo, s.snapshot_id))).rootHash).toBe((await core.hashTree(repo.main)).rootHash);
+      ok(jvs(['verify', '--all'], { cwd: repo.main }));
+    };
+    await rm(join(repo.main, 'd/.READY'), { recursive: true });
+    await check();
+    await rename(join(repo.main, 'sub'), join(repo.main, 'x/.READY'));
+    await check();
+    expect(ok(jvs(['status', '--json'], { cwd: repo.main })).stdout).toMatch(/"clean": true/);
   });
 
   it('a snapshot from the stat cache finds a new nested subvolume and clones instead', async () => {

@@ -85,8 +85,10 @@ pub fn changed_inodes(path: &Path, since: u64, limit: usize) -> Result<Option<Ve
 }
 
 /// Every path of each inode of `inos` in the subvolume at `path`, relative to its root (none
-/// for the root itself, or an unlinked inode). BTRFS_IOC_INO_PATHS; needs CAP_SYS_ADMIN.
-pub fn inode_paths(path: &Path, inos: &[u64]) -> Result<Vec<Vec<Vec<u8>>>> {
+/// for the root itself, or an unlinked inode). BTRFS_IOC_INO_PATHS; needs CAP_SYS_ADMIN. None
+/// when an inode has more paths than the kernel returns in one answer (at most 4 KiB of them,
+/// whatever buffer is offered): many hard links, or a very long path.
+pub fn inode_paths(path: &Path, inos: &[u64]) -> Result<Option<Vec<Vec<Vec<u8>>>>> {
     imp::inode_paths(path, inos)
 }
 
@@ -282,14 +284,15 @@ mod imp {
         }
     }
 
-    pub fn inode_paths(path: &Path, inos: &[u64]) -> Result<Vec<Vec<Vec<u8>>>> {
+    pub fn inode_paths(path: &Path, inos: &[u64]) -> Result<Option<Vec<Vec<Vec<u8>>>>> {
         let fd = open_dir(path).map_err(|e| fail("open", path, &e))?;
-        let mut container = vec![0u64; 8192];
+        // The kernel answers with at most 4096 bytes of container, whatever the size offered.
+        let mut container = vec![0u64; 4096 / 8];
         inos.iter()
             // The root's only reference is to itself, named `..`.
-            .map(|&ino| loop {
+            .map(|&ino| {
                 if ino == SUBVOLUME_ROOT_INO {
-                    break Ok(Vec::new());
+                    return Ok(Some(Vec::new()));
                 }
                 // struct btrfs_ioctl_ino_path_args: inum, size, reserved[4], fspath (a pointer to
                 // a struct btrfs_data_container: bytes_left, bytes_missing, elem_cnt, elem_missed
@@ -301,10 +304,9 @@ mod imp {
                 ioctl(&fd, IOC_INO_PATHS, args.as_mut_ptr()).map_err(|e| fail("resolve an inode of", path, &e))?;
                 let bytes = bytemuck_bytes(&container);
                 let word = |o: usize| u32::from_ne_bytes(bytes[o..o + 4].try_into().unwrap());
-                let (missing, count, missed) = (word(4) as usize, word(8) as usize, word(12));
+                let (count, missed) = (word(8) as usize, word(12));
                 if missed > 0 {
-                    container.resize(container.len() + missing / 8 + 1, 0);
-                    continue;
+                    return Ok(None);
                 }
                 let vals = &bytes[16..];
                 let paths = (0..count)
@@ -314,7 +316,7 @@ mod imp {
                         vals[o..end].to_vec()
                     })
                     .collect();
-                break Ok(paths);
+                Ok(Some(paths))
             })
             .collect()
     }
@@ -484,7 +486,7 @@ mod imp {
     pub fn changed_inodes(path: &Path, _: u64, _: usize) -> Result<Option<Vec<super::ChangedInode>>> {
         Err(unsupported("search the tree of", path))
     }
-    pub fn inode_paths(path: &Path, _: &[u64]) -> Result<Vec<Vec<Vec<u8>>>> {
+    pub fn inode_paths(path: &Path, _: &[u64]) -> Result<Option<Vec<Vec<Vec<u8>>>>> {
         Err(unsupported("resolve an inode of", path))
     }
 }

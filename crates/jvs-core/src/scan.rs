@@ -251,6 +251,16 @@ pub fn vouch<'a>(root: &std::path::Path, index: impl IntoIterator<Item = IndexEn
 pub trait SeekIndex<'a> {
     /// The index's entries, in path order, from the first whose path is `from` or after it.
     fn entries_from(&self, from: &[u8]) -> Box<dyn Iterator<Item = IndexEntry<'a>> + '_>;
+
+    /// Whether a path of the index has a `.READY` component (below a directory so named).
+    fn holds_ready(&self) -> bool {
+        self.entries_from(b"").any(|x| has_ready(x.path))
+    }
+}
+
+/// Whether a path has a component named `.READY`.
+pub fn has_ready(path: &[u8]) -> bool {
+    path.split(|&b| b == b'/').any(|c| c == READY_NAME)
 }
 
 impl<'a> SeekIndex<'a> for Vec<IndexEntry<'a>> {
@@ -291,8 +301,15 @@ pub type Focus = Vec<(Vec<u8>, Look)>;
 
 /// Compares `root` with `index` at the paths of `focus` only (sorted by path, `""` the root),
 /// trusting every other path to be the index's — for a tree whose changes since the index
-/// was true are known (src/since.rs). Returns what [`scan`] would.
-pub fn scan_focused<'a>(root: &std::path::Path, index: &dyn SeekIndex<'a>, focus: &Focus, trust: Trust, ctx: &Ctx) -> Result<Vec<Difference>> {
+/// was true are known (src/since.rs). Returns what [`scan`] would, or None where a focus cannot
+/// stand in for the walk: a `.READY` entry below the root (in the index, the focus or a
+/// listing: what lies under one follows the whole scan's rules), or a name the index knows,
+/// in a directory compared by name, that is now another subvolume or a mount point (which no
+/// changed inode shows: its directory entry points into another tree).
+pub fn scan_focused<'a>(root: &std::path::Path, index: &dyn SeekIndex<'a>, focus: &Focus, trust: Trust, ctx: &Ctx) -> Result<Option<Vec<Difference>>> {
+    if index.holds_ready() || focus.iter().any(|(p, _)| has_ready(p)) {
+        return Ok(None);
+    }
     ctx.begin(Phase::Walk, 0, 0);
     let mut m = Merge::new(root, trust)?;
     let focused: std::collections::HashSet<&[u8]> = focus.iter().map(|(p, _)| p.as_slice()).collect();
@@ -303,7 +320,7 @@ pub fn scan_focused<'a>(root: &std::path::Path, index: &dyn SeekIndex<'a>, focus
     };
     for (p, look) in focus {
         ctx.check()?;
-        if in_whole(&whole, p) || base_name(p) == READY_NAME {
+        if in_whole(&whole, p) {
             continue;
         }
         let x = if p.is_empty() { None } else { index.entries_from(p).next().filter(|x| x.path == p.as_slice()) };
@@ -319,34 +336,50 @@ pub fn scan_focused<'a>(root: &std::path::Path, index: &dyn SeekIndex<'a>, focus
         } else if *look == Look::Whole || !known_dir {
             m.merge_walk(root, p, under(index, p), ctx)?;
             whole.insert(p);
-        } else {
-            compare_names(&mut m, root, p, index, &focused, ctx)?;
+        } else if !compare_names(&mut m, root, p, index, &focused, ctx)? {
+            return Ok(None);
         }
         ctx.add_entries(1);
     }
-    m.finish(root, ctx)
+    m.finish(root, ctx).map(Some)
 }
 
 /// The names in directory `p` against the index's entries there: names the index lacks are
 /// walked whole (unless focused themselves); names it has that are gone are removed, with
-/// everything under them. Names in both, not focused, are the index's.
-fn compare_names<'a>(m: &mut Merge, root: &std::path::Path, p: &[u8], index: &dyn SeekIndex<'a>, focused: &std::collections::HashSet<&[u8]>, ctx: &Ctx) -> Result<()> {
+/// everything under them. Names in both, not focused, are the index's — unless one is now a
+/// directory of another subvolume or mount: then false, the focus cannot say (as for a
+/// `.READY` name).
+fn compare_names<'a>(m: &mut Merge, root: &std::path::Path, p: &[u8], index: &dyn SeekIndex<'a>, focused: &std::collections::HashSet<&[u8]>, ctx: &Ctx) -> Result<bool> {
     let child = |name: &[u8]| if p.is_empty() { name.to_vec() } else { [&below(p)[..], name].concat() };
-    let mut names: Vec<Vec<u8>> = list_names(root, p)?.into_iter().map(|n| child(&n)).collect();
+    let mut names: Vec<(Vec<u8>, bool)> = list_names(root, p)?.into_iter().map(|(n, dir)| (child(&n), dir)).collect();
     names.sort_unstable();
     let mut known = under(index, p).filter(|x| !x.path[p.len()..].iter().skip(usize::from(!p.is_empty())).any(|&b| b == b'/')).peekable();
     let mut gone: Vec<Vec<u8>> = Vec::new();
-    for name in &names {
+    for (name, is_dir) in &names {
         while let Some(x) = known.next_if(|x| x.path < name.as_slice()) {
             gone.push(x.path.to_vec());
         }
-        if known.next_if(|x| x.path == name.as_slice()).is_some() || focused.contains(name.as_slice()) || base_name(name) == READY_NAME {
+        if base_name(name) == READY_NAME {
+            return Ok(false);
+        }
+        let is_known = known.next_if(|x| x.path == name.as_slice()).is_some();
+        if focused.contains(name.as_slice()) {
+            continue;
+        }
+        if is_known {
+            // A nested subvolume shows as an empty directory of its own device, inode 2.
+            if *is_dir {
+                let w = stat_entry(root, name)?;
+                if w.dev != m.dev || w.ino == 2 {
+                    return Ok(false);
+                }
+            }
             continue;
         }
         let w = stat_entry(root, name)?;
-        let is_dir = w.kind == Kind::Dir;
+        let walk_it = w.kind == Kind::Dir;
         m.compare(w, None);
-        if is_dir {
+        if walk_it {
             m.merge_walk(root, name, std::iter::empty(), ctx)?;
         }
     }
@@ -356,7 +389,7 @@ fn compare_names<'a>(m: &mut Merge, root: &std::path::Path, p: &[u8], index: &dy
         m.removed(&x);
         under(index, &g).for_each(|x| m.removed(&x));
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Reads the files of `to_read` in parallel, settling `hash`, `same` and `stable`.

@@ -17,13 +17,18 @@ use std::path::Path;
 
 use crate::btrfs;
 use crate::error::Result;
-use crate::scan::{Focus, Look};
+use crate::scan::{has_ready, Focus, Look};
 
 /// The focus of a scan of `snap` against an index describing `parent`, or None when btrfs
 /// cannot tell it: `parent` is not an earlier snapshot of the subvolume `snap` snapshots, more
 /// than `limit` inodes changed (a whole scan is then as cheap), or the change search is
 /// refused (it needs CAP_SYS_ADMIN).
 pub fn btrfs_focus(snap: &Path, parent: &Path, limit: usize) -> Result<Option<Focus>> {
+    // Described only as subvolume roots: GET_SUBVOL_INFO of a plain directory would describe
+    // the subvolume holding it.
+    if !btrfs::is_subvolume(snap)? || !btrfs::is_subvolume(parent)? {
+        return Ok(None);
+    }
     let (s, p) = (btrfs::subvolume_info(snap)?, btrfs::subvolume_info(parent)?);
     if p.parent_uuid == [0; 16] || p.parent_uuid != s.parent_uuid || s.otransid <= p.otransid {
         return Ok(None);
@@ -36,7 +41,7 @@ pub fn btrfs_focus(snap: &Path, parent: &Path, limit: usize) -> Result<Option<Fo
         Err(e) => return Err(e),
     };
     let inos: Vec<u64> = changed.iter().map(|c| c.ino).collect();
-    let paths = btrfs::inode_paths(snap, &inos)?;
+    let Some(paths) = btrfs::inode_paths(snap, &inos)? else { return Ok(None) };
     let mut focus: Focus = Vec::new();
     for (c, ps) in changed.iter().zip(paths) {
         if c.ino == 256 {
@@ -44,6 +49,10 @@ pub fn btrfs_focus(snap: &Path, parent: &Path, limit: usize) -> Result<Option<Fo
             focus.push((Vec::new(), Look::Entry));
         }
         for path in ps {
+            // `.READY` entries (never recorded, their contents are) follow the whole scan's rules.
+            if has_ready(&path) {
+                return Ok(None);
+            }
             let look = if !c.dir || (c.created <= since && same_inode(parent, &path, c.ino)) { Look::Entry } else { Look::Whole };
             focus.push((path, look));
         }

@@ -283,11 +283,17 @@ pub fn walk_sorted(root: &Path, rel: &[u8], ctx: &Ctx, visit: &mut dyn FnMut(Ent
     visit_listing(list_dir(&dir, rel)?, ctx, visit)
 }
 
-/// The names in directory `rel` of `root`, unsorted, without a stat of any.
-pub fn list_names(root: &Path, rel: &[u8]) -> Result<Vec<Vec<u8>>> {
+/// The names in directory `rel` of `root`, unsorted, each with whether it is a directory — from
+/// the directory itself (d_type), without a stat where the file system gives the type.
+pub fn list_names(root: &Path, rel: &[u8]) -> Result<Vec<(Vec<u8>, bool)>> {
     let shown: &[u8] = if rel.is_empty() { b"." } else { rel };
     let rd = fs::read_dir(join_rel(root, rel)).map_err(|e| Error::io("opendir", shown, &e))?;
-    rd.map(|item| item.map(|de| de.file_name().as_bytes().to_vec()).map_err(|e| Error::io("readdir", shown, &e))).collect()
+    rd.map(|item| {
+        let de = item.map_err(|e| Error::io("readdir", shown, &e))?;
+        let dir = de.file_type().map_err(|e| Error::io("lstat", shown, &e))?.is_dir();
+        Ok((de.file_name().as_bytes().to_vec(), dir))
+    })
+    .collect()
 }
 
 /// Subdirectories listed ahead of the consumer, per level.

@@ -232,12 +232,20 @@ fn changed_inodes_are_those_written_since_a_snapshot_and_resolve_to_their_paths(
     assert!(changed.iter().find(|c| c.ino == ino("d3/edit")).unwrap().created <= pi.otransid);
     assert_eq!(changed_inodes(&n, pi.otransid, 2).unwrap(), None, "over the limit");
 
-    let paths = inode_paths(&n, &[ino("d3/edit"), ino("d7/new"), 256, ino("d7")]).unwrap();
+    let paths = inode_paths(&n, &[ino("d3/edit"), ino("d7/new"), 256, ino("d7")]).unwrap().expect("few links");
     let mut linked = paths[1].clone();
     linked.sort();
     assert_eq!(paths[0], vec![b"d3/edit".to_vec()]);
     assert_eq!(linked, vec![b"d7/new".to_vec(), b"d9/also".to_vec()]);
     assert!(paths[2].is_empty(), "the root has no path inside its subvolume");
     assert_eq!(paths[3], vec![b"d7".to_vec()]);
+
+    // More links than the kernel answers at once (4 KiB of paths): no answer, not a partial one.
+    for i in 0..100 {
+        fs::hard_link(w.join("d7/new"), w.join(format!("d9/a-rather-long-name-for-one-more-link-{i:03}"))).unwrap();
+    }
+    let many = d.join("many");
+    snapshot_subvolume(&w, &many, true).unwrap();
+    assert_eq!(inode_paths(&many, &[ino("d7/new")]).unwrap(), None);
     cleanup(&d);
 }

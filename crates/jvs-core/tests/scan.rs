@@ -194,7 +194,7 @@ fn a_focused_scan_finds_what_a_whole_scan_finds_where_it_is_told_to_look() {
         (b"new.txt".to_vec(), Look::Entry),
         (b"sub/b.txt".to_vec(), Look::Entry),
     ];
-    let focused = scan_focused(t.path(), &idx, &focus, TRUST_ALL, &Ctx::new()).unwrap();
+    let focused = scan_focused(t.path(), &idx, &focus, TRUST_ALL, &Ctx::new()).unwrap().expect("no .READY, no other device");
     let whole = scan(t.path(), idx.iter().cloned(), TRUST_ALL, &Ctx::new()).unwrap();
     let summary = |ds: &[Difference]| -> Vec<String> {
         let named = paths(ds, &records);
@@ -204,6 +204,16 @@ fn a_focused_scan_finds_what_a_whole_scan_finds_where_it_is_told_to_look() {
     assert_eq!(summary(&focused), want);
     assert!(paths(&focused, &records).contains(&"gone/g".to_string()));
     assert!(paths(&focused, &records).contains(&"moved/deep/m2".to_string()));
+
+    // A `.READY` directory below the root (met in a listing, or in the index): no answer.
+    write(t.path(), "sub/.READY/in", b"r", 0o644);
+    let mut with_sub = focus.clone();
+    with_sub.push((b"sub".to_vec(), Look::Entry));
+    with_sub.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(scan_focused(t.path(), &idx, &with_sub, TRUST_ALL, &Ctx::new()).unwrap().is_none());
+    let records = hash_tree(t.path(), &Ctx::new()).unwrap().records;
+    let idx = index_of(&records, t.path(), true);
+    assert!(scan_focused(t.path(), &idx, &focus, TRUST_ALL, &Ctx::new()).unwrap().is_none());
 }
 
 /// The root hash of an index is the payload root hash of its records (CONTRACT §4: lines

@@ -154,13 +154,18 @@ pub fn index_entries(buf: &[u8]) -> impl Iterator<Item = IndexEntry<'_>> {
 pub struct SeekableIndex<'a> {
     buf: &'a [u8],
     offsets: Vec<usize>,
+    ready: bool,
 }
 
 impl<'a> SeekableIndex<'a> {
     /// None for a buffer [`check_index`] would refuse; checked in the same pass.
     pub fn new(buf: &'a [u8]) -> Option<Self> {
-        let mut offsets = Vec::new();
-        checked(buf, |off| offsets.push(off)).then_some(SeekableIndex { buf, offsets })
+        let (mut offsets, mut ready) = (Vec::new(), false);
+        let ok = checked(buf, |off| {
+            offsets.push(off);
+            ready |= jvs_core::scan::has_ready(index_entry_at(buf, off).expect("a checked entry").0.path);
+        });
+        ok.then_some(SeekableIndex { buf, offsets, ready })
     }
 
     pub fn len(&self) -> usize {
@@ -169,6 +174,11 @@ impl<'a> SeekableIndex<'a> {
 }
 
 impl<'a> jvs_core::scan::SeekIndex<'a> for SeekableIndex<'a> {
+    // Found while the index was checked: no second pass.
+    fn holds_ready(&self) -> bool {
+        self.ready
+    }
+
     fn entries_from(&self, from: &[u8]) -> Box<dyn Iterator<Item = IndexEntry<'a>> + '_> {
         let buf = self.buf;
         let i = self.offsets.partition_point(|&off| index_entry_at(buf, off).expect("a checked index").0.path < from);

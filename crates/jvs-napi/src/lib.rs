@@ -246,7 +246,8 @@ pub fn scan_snapshot_since<'env>(
         // Beyond a quarter of the tree, looking path by path costs more than one walk.
         let limit = seekable.len() / 4 + 1024;
         let Some(focus) = jvs_core::since::btrfs_focus(&snap, &parent, limit)? else { return Ok(None) };
-        jvs_core::scan::scan_focused(&snap, &seekable, &focus, trust, ctx).map(|ds| Some(Buffer::from(codec::encode_differences(&ds))))
+        let found = jvs_core::scan::scan_focused(&snap, &seekable, &focus, trust, ctx)?;
+        Ok(found.map(|ds| Buffer::from(codec::encode_differences(&ds))))
     })
 }
 
