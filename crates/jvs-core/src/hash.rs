@@ -167,20 +167,19 @@ pub fn hash_entries(root: &Path, entries: &[Entry], known: &Known, ctx: &Ctx) ->
 }
 
 /// Hashes `root` as [`hash_tree`] does, handing each record to `visit` in path order as soon
-/// as its batch is hashed, with the walked entry it was made from: the tree is never held,
+/// as its batch is hashed: the tree is never held,
 /// only the batch (files read in parallel) and one directory listing per level. A special
 /// file fails the walk where it is met, first in path order. Returns the bytes read.
-pub fn hash_sorted(root: &Path, ctx: &Ctx, visit: &mut dyn FnMut(Record, Entry)) -> Result<u64> {
+pub fn hash_sorted(root: &Path, ctx: &Ctx, visit: &mut dyn FnMut(Record)) -> Result<u64> {
     /// Entries per batch, and file bytes: enough to keep every core reading.
     const BATCH: usize = 4096;
     const BATCH_BYTES: u64 = 256 << 20;
     let mut batch: Vec<Entry> = Vec::with_capacity(BATCH);
     let (mut pending, mut bytes) = (0u64, 0u64);
-    let flush = |batch: &mut Vec<Entry>, visit: &mut dyn FnMut(Record, Entry)| -> Result<()> {
+    let flush = |batch: &mut Vec<Entry>, visit: &mut dyn FnMut(Record)| -> Result<()> {
         let records: Vec<Record> = pool::cpu().install(|| batch.par_iter().map_init(|| vec![0u8; BUF_SIZE], |buf, e| record_for(root, e, buf, ctx)).collect::<Result<_>>())?;
-        for (r, e) in records.into_iter().zip(batch.drain(..)) {
-            visit(r, e);
-        }
+        batch.clear();
+        records.into_iter().for_each(&mut *visit);
         Ok(())
     };
     walk_sorted(root, &[], ctx, &mut |e: Entry| {

@@ -109,7 +109,7 @@ type Expected = ([u8; 32], u64, u32);
 /// they are merged as they come, so memory follows the differences and one directory listing
 /// per level, not the size of the tree.
 pub fn scan<'a>(root: &std::path::Path, index: impl IntoIterator<Item = IndexEntry<'a>>, trust: Trust, ctx: &Ctx) -> Result<Vec<Difference>> {
-    let mut m = Merge::new(root, trust)?;
+    let mut m = Merge::new(root, trust, false)?;
     m.merge_walk(root, &[], index, ctx)?;
     m.finish(root, ctx)
 }
@@ -119,25 +119,29 @@ struct Merge {
     dev: u64,
     trust: Trust,
     out: Vec<Difference>,
-    /// The path of each difference (the walked entry's, or the index's).
-    keys: Vec<Vec<u8>>,
+    /// The path of each difference (the walked entry's, or the index's), kept only by a scan
+    /// that finds them out of order (a focused one), to sort them by.
+    keys: Option<Vec<Vec<u8>>>,
     /// Positions in `out` of files to read, with what the index expects of them.
     to_read: Vec<(usize, Expected)>,
 }
 
 impl Merge {
-    fn new(root: &std::path::Path, trust: Trust) -> Result<Self> {
+    fn new(root: &std::path::Path, trust: Trust, unordered: bool) -> Result<Self> {
         let dev = std::fs::metadata(root).map_err(|e| Error::io("stat", path_bytes(root), &e))?.dev();
-        Ok(Merge { dev, trust, out: Vec::new(), keys: Vec::new(), to_read: Vec::new() })
+        Ok(Merge { dev, trust, out: Vec::new(), keys: unordered.then(Vec::new), to_read: Vec::new() })
     }
 
-    fn push(&mut self, key: &[u8], d: Difference) {
-        self.keys.push(key.to_vec());
+    /// Records a difference; `index_path` is its path when it has no walked entry.
+    fn push(&mut self, d: Difference, index_path: &[u8]) {
+        if let Some(keys) = &mut self.keys {
+            keys.push(d.entry.as_ref().map_or(index_path, |e| &e.path).to_vec());
+        }
         self.out.push(d);
     }
 
     fn removed(&mut self, x: &IndexEntry) {
-        self.push(x.path, Difference::new(Some(x.at), None));
+        self.push(Difference::new(Some(x.at), None), x.path);
     }
 
     /// Walks the directory `rel` of `root` (the root itself when empty) and merges what is
@@ -162,17 +166,16 @@ impl Merge {
     /// Compares the walked entry `w` with the index's entry at its path, if any.
     fn compare(&mut self, w: Entry, x: Option<&IndexEntry>) {
         let foreign = w.dev != self.dev;
-        let key = w.path.clone();
         let Some(x) = x else {
             let hash = w.target.as_deref().map(sha256);
-            return self.push(&key, Difference { hash, foreign, ..Difference::new(None, Some(w)) });
+            return self.push(Difference { hash, foreign, ..Difference::new(None, Some(w)) }, &[]);
         };
         let at = Some(x.at);
         if trusted(&w, x, &self.trust) {
             // Listed anyway when foreign, for a caller that must know of other devices.
             if foreign {
                 let hash = (w.kind != Kind::Dir).then_some(x.hash);
-                self.push(&key, Difference { hash, same: true, stable: true, foreign: true, ..Difference::new(at, Some(w)) });
+                self.push(Difference { hash, same: true, stable: true, foreign: true, ..Difference::new(at, Some(w)) }, &[]);
             }
             return;
         }
@@ -194,17 +197,16 @@ impl Merge {
             }
             _ => Difference { foreign, ..Difference::new(at, Some(w)) },
         };
-        self.push(&key, d);
+        self.push(d, &[]);
     }
 
     /// Reads the candidates and returns the differences in path order.
     fn finish(mut self, root: &std::path::Path, ctx: &Ctx) -> Result<Vec<Difference>> {
         read_candidates(root, &mut self.out, &self.to_read, ctx)?;
-        let mut keyed: Vec<(Vec<u8>, Difference)> = self.keys.into_iter().zip(self.out).collect();
-        // Already in order for a whole scan; a focused one finds its paths out of order.
-        if !keyed.is_sorted_by(|a, b| a.0 <= b.0) {
-            keyed.sort_by(|a, b| a.0.cmp(&b.0));
-        }
+        // A whole scan finds its differences in order; a focused one sorts them.
+        let Some(keys) = self.keys else { return Ok(self.out) };
+        let mut keyed: Vec<(Vec<u8>, Difference)> = keys.into_iter().zip(self.out).collect();
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(keyed.into_iter().map(|(_, d)| d).collect())
     }
 }
@@ -311,7 +313,7 @@ pub fn scan_focused<'a>(root: &std::path::Path, index: &dyn SeekIndex<'a>, focus
         return Ok(None);
     }
     ctx.begin(Phase::Walk, 0, 0);
-    let mut m = Merge::new(root, trust)?;
+    let mut m = Merge::new(root, trust, true)?;
     let focused: std::collections::HashSet<&[u8]> = focus.iter().map(|(p, _)| p.as_slice()).collect();
     // Directories compared whole: nothing under them is looked at again.
     let mut whole: std::collections::HashSet<&[u8]> = std::collections::HashSet::new();

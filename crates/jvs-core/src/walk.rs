@@ -242,9 +242,18 @@ fn visit<'s>(s: &rayon::Scope<'s>, abs: PathBuf, rel: Vec<u8>, st: &'s WalkState
     st.out.lock().unwrap().extend(local);
 }
 
+/// How a directory at `rel` is named in errors: `.` for the root.
+fn shown(rel: &[u8]) -> &[u8] {
+    if rel.is_empty() {
+        b"."
+    } else {
+        rel
+    }
+}
+
 /// The entries of one directory (`abs`, at `rel` under the walk's root), lstat'ed, unsorted.
 fn read_entries(abs: &Path, rel: &[u8]) -> Result<Vec<Entry>> {
-    let shown: &[u8] = if rel.is_empty() { b"." } else { rel };
+    let shown = shown(rel);
     let rd = fs::read_dir(abs).map_err(|e| Error::io("opendir", shown, &e))?;
     let mut local = Vec::new();
     for item in rd {
@@ -286,7 +295,7 @@ pub fn walk_sorted(root: &Path, rel: &[u8], ctx: &Ctx, visit: &mut dyn FnMut(Ent
 /// The names in directory `rel` of `root`, unsorted, each with whether it is a directory — from
 /// the directory itself (d_type), without a stat where the file system gives the type.
 pub fn list_names(root: &Path, rel: &[u8]) -> Result<Vec<(Vec<u8>, bool)>> {
-    let shown: &[u8] = if rel.is_empty() { b"." } else { rel };
+    let shown = shown(rel);
     let rd = fs::read_dir(join_rel(root, rel)).map_err(|e| Error::io("opendir", shown, &e))?;
     rd.map(|item| {
         let de = item.map_err(|e| Error::io("readdir", shown, &e))?;

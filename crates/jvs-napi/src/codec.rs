@@ -65,18 +65,24 @@ pub fn encode_entries(entries: &[Entry]) -> Vec<u8> {
 pub fn encode_records(records: &[Record]) -> Vec<u8> {
     let mut out = Vec::with_capacity(records.iter().map(|r| 49 + r.path.len()).sum());
     for r in records {
-        out.push(match r.kind {
-            RecordKind::Dir => 0,
-            RecordKind::File => 1,
-            RecordKind::Symlink => 2,
-        });
-        out.extend_from_slice(&r.perm.to_le_bytes());
-        out.extend_from_slice(&r.size.to_le_bytes());
-        out.extend_from_slice(&r.hash);
+        put_record_head(&mut out, r);
         put_bytes(&mut out, &r.path);
         put_target(&mut out, r.target.as_deref());
     }
     out
+}
+
+/// What a hash record and an index entry begin with: kind u8 (dir 0, file 1, symlink 2),
+/// perm u32, size u64, hash [32].
+fn put_record_head(out: &mut Vec<u8>, r: &Record) {
+    out.push(match r.kind {
+        RecordKind::Dir => 0,
+        RecordKind::File => 1,
+        RecordKind::Symlink => 2,
+    });
+    out.extend_from_slice(&r.perm.to_le_bytes());
+    out.extend_from_slice(&r.size.to_le_bytes());
+    out.extend_from_slice(&r.hash);
 }
 
 /// Decodes known hashes; a malformed buffer yields what was decoded before the fault (the
@@ -122,14 +128,7 @@ fn index_entry_at(buf: &[u8], off: usize) -> Option<(IndexEntry<'_>, usize)> {
 
 /// Appends an index entry made from a record, remembering no identity.
 pub fn put_index_entry(out: &mut Vec<u8>, r: &Record) {
-    out.push(match r.kind {
-        RecordKind::Dir => 0,
-        RecordKind::File => 1,
-        RecordKind::Symlink => 2,
-    });
-    out.extend_from_slice(&r.perm.to_le_bytes());
-    out.extend_from_slice(&r.size.to_le_bytes());
-    out.extend_from_slice(&r.hash);
+    put_record_head(out, r);
     out.extend_from_slice(&[0; STAT_ID_BYTES]);
     put_bytes(out, &r.path);
 }

@@ -144,7 +144,7 @@ pub fn hash_tree_index<'env>(env: &'env Env, root: String, token: &CancelToken, 
     let root = PathBuf::from(root);
     spawn_op(env, token.ctx.clone(), on_progress, move |ctx| {
         let mut body = Vec::new();
-        let bytes = jvs_core::hash::hash_sorted(&root, ctx, &mut |r, _| codec::put_index_entry(&mut body, &r))?;
+        let bytes = jvs_core::hash::hash_sorted(&root, ctx, &mut |r| codec::put_index_entry(&mut body, &r))?;
         let s = jvs_core::scan::summarize_index(|| codec::index_entries(&body));
         Ok(IndexedTree {
             root_hash: jvs_core::hash::hex(&s.root_hash),
