@@ -22,7 +22,7 @@ export async function takeSubvolumeSnapshot(payload: string, tmp: string, walked
   if (walked) {
     const dev = (await lstat(payload, { bigint: true })).dev;
     const foreign = walked.find((e) => e.dev !== dev);
-    if (foreign) return `${foreign.path.toString()} is another subvolume or a mount point`;
+    if (foreign) return notSubvolumeReason(foreign.path);
   } else {
     // Without a walk: mount points from the kernel's table; nested subvolumes are the caller's
     // to find in the snapshot (an empty placeholder on another device).
@@ -39,6 +39,11 @@ export async function takeSubvolumeSnapshot(payload: string, tmp: string, walked
   // The root-level `.READY` (a v8.2 restore leftover) is never part of a snapshot (§3.4 step 2).
   await rm(join(tmp, READY), { recursive: true, force: true });
   return undefined;
+}
+
+/** Why a worktree holding `path` (on another device) is cloned instead of snapshotted. */
+export function notSubvolumeReason(path: Buffer): string {
+  return `${path.toString()} is another subvolume or a mount point`;
 }
 
 /** A mount point strictly inside `dir` (from /proc/self/mountinfo), or why none can be ruled out. */

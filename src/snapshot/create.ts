@@ -25,7 +25,7 @@ import { compressTree, type CompressOutcome } from '../compress/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { pathExists } from '../fs/exists.js';
 import { removeTree } from '../gc/remove-tree.js';
-import { sealSubvolumeSnapshot, takeSubvolumeSnapshot } from './btrfs.js';
+import { notSubvolumeReason, sealSubvolumeSnapshot, takeSubvolumeSnapshot } from './btrfs.js';
 import { hashFromCache, hashSnapshotFromCache, type FromCache } from './from-cache.js';
 import { unsupportedFileError } from './unsupported.js';
 import { rawPath } from '../fs/raw-path.js';
@@ -166,7 +166,7 @@ interface LinkableParent {
  * compressed parent, or a parent without a manifest.
  */
 async function linkableParent(layout: RepoLayout, req: SnapshotRequest): Promise<LinkableParent | undefined> {
-  if (!req.statCache || !req.parentId || req.engine !== 'copy' || (req.paths && !req.paths.includes('.'))) return undefined;
+  if (!req.statCache || !req.parentId || req.engine !== 'copy' || !isWhole(req)) return undefined;
   const parent = await readDescriptor(layout.descriptor(req.parentId)).catch(() => undefined);
   if (!parent || parent.compression || parent.partial_paths) return undefined;
   const manifest = await loadManifest(layout, parent.snapshot_id, parent.payload_root_hash);
@@ -215,8 +215,7 @@ interface CacheBase {
 /** The cache when it describes the parent of a whole snapshot, and the parent's manifest is at hand. */
 async function cacheBase(layout: RepoLayout, req: SnapshotRequest): Promise<CacheBase | undefined> {
   const ref = req.statCache;
-  const whole = !req.paths || req.paths.includes('.');
-  if (!ref || !whole || !req.parentId || ref.base !== req.parentId) return undefined;
+  if (!ref || !isWhole(req) || !req.parentId || ref.base !== req.parentId) return undefined;
   const parent = await readDescriptor(layout.descriptor(req.parentId)).catch(() => undefined);
   const parentRoot = parent && (await manifestRoot(layout, parent.snapshot_id, parent.payload_root_hash));
   if (!parent || !parentRoot) return undefined;
@@ -242,7 +241,7 @@ interface Materialized {
  */
 async function materialize(req: SnapshotRequest, tmp: string, scratch: string, linkFrom: CloneOptions['linkFrom'], before: readonly WalkEntry[] | undefined): Promise<Materialized> {
   let notSnapshot: string | undefined;
-  if (req.engine === 'btrfs-snapshot' && (!req.paths || req.paths.includes('.'))) {
+  if (req.engine === 'btrfs-snapshot' && isWhole(req)) {
     notSnapshot = await takeSubvolumeSnapshot(req.payload, tmp, before);
     if (notSnapshot === undefined) return { engine: 'btrfs-snapshot' };
   }
@@ -286,11 +285,7 @@ async function cloneSource(req: SnapshotRequest, tmp: string, scratch: string, l
  * links. `quick` is undefined when the tree must be hashed whole.
  */
 async function stepFromCache(req: SnapshotRequest, tmp: string, scratch: string, base: CacheBase, made: Materialized, cloneNs: bigint): Promise<{ made: Materialized; quick?: FromCache; indexed?: IndexedTree }> {
-  const reclone = async (notSnapshot?: string): Promise<Materialized> => {
-    await removeTree(tmp);
-    const cloned = await cloneSource(req, tmp, scratch, undefined);
-    return { engine: CORE_TO_STORED[cloned.engine], report: cloned, ...(notSnapshot ? { notSnapshot } : {}) };
-  };
+  const reclone = (notSnapshot?: string): Promise<Materialized> => cloneAgain(req, tmp, scratch, notSnapshot);
   const cache = await base.ref.load();
   if (!cache) {
     // Damaged since its head was read: nothing to reuse. A clone linked from the parent may
@@ -306,7 +301,19 @@ async function stepFromCache(req: SnapshotRequest, tmp: string, scratch: string,
   const frozen = await hashSnapshotFromCache(tmp, base.parentDir, cache, (await lstat(req.payload, { bigint: true })).dev, cloneNs);
   if (!frozen || !('foreign' in frozen)) return { made, ...(frozen ? { quick: frozen } : {}) };
   // A nested subvolume, which the snapshot shows empty: the worktree is cloned instead.
-  return fromClone(await reclone(`${frozen.foreign.toString()} is another subvolume or a mount point`), false);
+  return fromClone(await reclone(notSubvolumeReason(frozen.foreign)), false);
+}
+
+/** What `tmp` holds replaced by a clone of the worktree without links (`notSnapshot`: why not a subvolume snapshot). */
+async function cloneAgain(req: SnapshotRequest, tmp: string, scratch: string, notSnapshot?: string): Promise<Materialized> {
+  await removeTree(tmp);
+  const cloned = await cloneSource(req, tmp, scratch, undefined);
+  return { engine: CORE_TO_STORED[cloned.engine], report: cloned, ...(notSnapshot ? { notSnapshot } : {}) };
+}
+
+/** A snapshot of the whole worktree (no `--paths`, or `.` among them). */
+function isWhole(req: SnapshotRequest): boolean {
+  return !req.paths || req.paths.includes('.');
 }
 
 /**
@@ -315,7 +322,7 @@ async function stepFromCache(req: SnapshotRequest, tmp: string, scratch: string,
  * special files itself), and the tree is hashed straight into its index (stepFresh).
  */
 function isFresh(req: SnapshotRequest): boolean {
-  return (!req.paths || req.paths.includes('.')) && req.statCache !== undefined && req.statCache.empty;
+  return isWhole(req) && req.statCache !== undefined && req.statCache.empty;
 }
 
 /**
@@ -329,9 +336,7 @@ async function stepFresh(req: SnapshotRequest, tmp: string, scratch: string, mad
   const indexed = await getCore().hashTreeIndex(tmp, req.onProgress ? { onProgress: req.onProgress } : {});
   const { foreign } = await getCore().vouchIndex(req.payload, indexed.index, cloneNs);
   if (!foreign || made.engine !== 'btrfs-snapshot') return { made, indexed };
-  await removeTree(tmp);
-  const cloned = await cloneSource(req, tmp, scratch, undefined);
-  return stepFresh(req, tmp, scratch, { engine: CORE_TO_STORED[cloned.engine], report: cloned, notSnapshot: `${foreign.toString()} is another subvolume or a mount point` }, cloneNs);
+  return stepFresh(req, tmp, scratch, await cloneAgain(req, tmp, scratch, notSubvolumeReason(foreign)), cloneNs);
 }
 
 /**
@@ -390,8 +395,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     } else {
       // A file whose stat the cache vouches for, identical before and after its clone, holds
       // the cached content in the clone too: its hash is taken instead of reading it.
-      const full = !req.paths || req.paths.includes('.');
-      const after = full && hashCache && before ? await statsAfterClone(req, hashCache, before, linkFrom, report) : undefined;
+      const after = isWhole(req) && hashCache && before ? await statsAfterClone(req, hashCache, before, linkFrom, report) : undefined;
       const known = after && hashCache && before ? knownHashes(hashCache, before, after) : [];
       const hashed = await getCore().hashTree(tmp, { records: true, known });
       const records = hashed.records ?? [];

@@ -78,11 +78,15 @@ async function patchFromDiffs(tmp: string, cache: StatCache, diffs: readonly Sca
   return { rootHash: summary.rootHash, edits, cache: { takenNs: scanNs, base: null, body }, summary };
 }
 
-/** Special files are refused; `.READY` trees below the root are left to the whole hash (false). */
-function usable(diffs: readonly ScanDifference[], cache: StatCache): boolean {
+/** Throws E_UNSUPPORTED_FILE for the first special file among the differences. */
+function refuseSpecial(diffs: readonly ScanDifference[]): void {
   const special = diffs.map((d) => d.entry && unsupportedFileError(d.entry)).find((e): e is JvsError => e !== undefined);
   if (special) throw special;
-  return !diffs.some((d) => underReady(pathOf(d, cache)));
+}
+
+/** Whether a difference lies under a `.READY` directory below the root: left to the whole hash. */
+function readyBelow(diffs: readonly ScanDifference[], cache: StatCache): boolean {
+  return diffs.some((d) => underReady(pathOf(d, cache)));
 }
 
 /** The scan's differences, or undefined when it failed (the worktree changed under it, a malformed cache). */
@@ -103,14 +107,13 @@ async function scanOrGiveUp(root: string, cache: StatCache, ignoreDev: boolean):
 export async function hashFromCache(payload: string, tmp: string, scratch: string, cache: StatCache, report: CloneReport, linked: boolean, scanNs: bigint): Promise<FromCache | 'relink' | undefined> {
   const diffs = await scanOrGiveUp(payload, cache, false);
   if (!diffs) return linked ? 'relink' : undefined;
-  const special = diffs.map((d) => d.entry && unsupportedFileError(d.entry)).find((e): e is JvsError => e !== undefined);
-  if (special) throw special;
+  refuseSpecial(diffs);
   try {
     if (linked) await recopy(payload, tmp, scratch, diffs.filter((d) => d.entry?.kind === 'file' && d.at !== undefined && !d.same).map((d) => d.entry!.path));
   } catch {
     return 'relink'; // the worktree changed under the copy
   }
-  if (!usable(diffs, cache)) return undefined;
+  if (readyBelow(diffs, cache)) return undefined;
   const { summary, ...out } = await patchFromDiffs(tmp, cache, diffs, scanNs, (id) => id);
   if (summary.dirs !== report.dirs || summary.files !== report.files || summary.symlinks !== report.symlinks) return undefined;
   return out;
@@ -135,7 +138,8 @@ export async function hashSnapshotFromCache(tmp: string, parentDir: string, cach
   // A placeholder is on another device, and (btrfs's empty-subvolume directory) inode 2.
   const foreign = diffs.find((d) => d.entry && (d.foreign || (d.entry.kind === 'dir' && d.entry.ino === 2n)));
   if (foreign) return { foreign: foreign.entry!.path };
-  if (!usable(diffs, cache)) return undefined;
+  refuseSpecial(diffs);
+  if (readyBelow(diffs, cache)) return undefined;
   const { summary: _, ...out } = await patchFromDiffs(tmp, cache, diffs, scanNs, (id) => statIdWithDev(id, worktreeDev));
   return out;
 }
