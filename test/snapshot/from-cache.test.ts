@@ -15,7 +15,7 @@ import { buildTrees } from '../../src/manifest/tree.js';
 import { pointerPath } from '../../src/manifest/store.js';
 import { decodeIndex, getCore } from '../../src/native/index.js';
 import { hashFromCache, type FromCache } from '../../src/snapshot/from-cache.js';
-import { cachedHashes, loadStatCache, saveStatCache } from '../../src/statcache/cache.js';
+import { cachedHashes, loadStatCache, saveStatCache, type StatCache } from '../../src/statcache/cache.js';
 import { nowNs } from '../../src/encoding/timestamp.js';
 import { edit, rng } from '../support/random-tree.js';
 import { freshDir, fsTarget } from '../support/filesystems.js';
@@ -126,13 +126,18 @@ describe('a first snapshot (an empty cache)', () => {
   });
 });
 
+/** A new repository whose main holds `files` (name → content), snapshotted once, with its cache. */
+async function snapshotted(label: string, files: Record<string, string>): Promise<{ repo: Repository; root: string; main: string; first: Descriptor; cache: StatCache }> {
+  const { repo, root } = await freshRepo(tmp, label);
+  const main = join(root, 'main');
+  for (const [name, content] of Object.entries(files)) await writeFile(join(main, name), content);
+  const first = await repo.snapshot({ worktree: 'main' });
+  return { repo, root, main, first, cache: (await loadStatCache(repo.layout, 'main'))! };
+}
+
 describe('what the scan cannot see', () => {
   it('a clone holding an entry that neither the worktree nor the cache has is not vouched for', async () => {
-    const { repo, root } = await freshRepo(tmp, 'extra');
-    const main = join(root, 'main');
-    await writeFile(join(main, 'a'), 'a');
-    await repo.snapshot({ worktree: 'main' });
-    const cache = (await loadStatCache(repo.layout, 'main'))!;
+    const { main, cache } = await snapshotted('extra', { a: 'a' });
     // A clone made while `ghost` existed for a moment.
     await writeFile(join(main, 'ghost'), 'boo');
     const clone = join(tmp, 'extra-clone');
@@ -149,12 +154,8 @@ describe('what the scan cannot see', () => {
 
 describe('what the cache must not vouch for', () => {
   it('a clone whose permission bits differ from the worktree entry found unchanged: the identity is not remembered', async () => {
-    const { repo, root } = await freshRepo(tmp, 'perm');
-    const main = join(root, 'main');
-    await writeFile(join(main, 'f'), 'f');
-    await repo.snapshot({ worktree: 'main' });
     // Racily clean (just written): f is read by the scan and found unchanged.
-    const cache = (await loadStatCache(repo.layout, 'main'))!;
+    const { main, cache } = await snapshotted('perm', { f: 'f' });
     const clone = join(tmp, 'perm-clone');
     const report = await getCore().cloneTree(main, clone, { engine: 'copy' });
     // As if a chmod had come and gone while the clone ran.
@@ -167,11 +168,7 @@ describe('what the cache must not vouch for', () => {
   });
 
   it('a linked clone whose changed files cannot be copied again is not used at all', async () => {
-    const { repo, root } = await freshRepo(tmp, 'relink');
-    const main = join(root, 'main');
-    await writeFile(join(main, 'f'), 'aaaa');
-    await repo.snapshot({ worktree: 'main' });
-    const cache = (await loadStatCache(repo.layout, 'main'))!;
+    const { main, cache } = await snapshotted('relink', { f: 'aaaa' });
     await writeFile(join(main, 'f'), 'bbbb');
     const clone = join(tmp, 'relink-clone');
     const report = await getCore().cloneTree(main, clone, { engine: 'copy' });
@@ -196,11 +193,7 @@ describe('a cache the scan cannot use', () => {
 
 describe('a cache whose body is damaged after its head was read', () => {
   it('the clone linked from the parent is not used: a same-size, same-mtime change is captured', async () => {
-    const { repo, root } = await freshRepo(tmp, 'damaged-body');
-    const main = join(root, 'main');
-    await writeFile(join(main, 'f'), 'aaaa');
-    await writeFile(join(main, 'g'), 'gggg');
-    const first = await repo.snapshot({ worktree: 'main' });
+    const { repo, root, main, first } = await snapshotted('damaged-body', { f: 'aaaa', g: 'gggg' });
     expect(first.engine).toBe('copy');
     // Changed at the same size, its mtime put back: a parent copy matches it by stat.
     await writeFile(join(main, 'f'), 'bbbb');
