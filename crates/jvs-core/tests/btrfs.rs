@@ -247,5 +247,18 @@ fn changed_inodes_are_those_written_since_a_snapshot_and_resolve_to_their_paths(
     let many = d.join("many");
     snapshot_subvolume(&w, &many, true).unwrap();
     assert_eq!(inode_paths(&many, &[ino("d7/new")]).unwrap(), None);
+
+    // The focus: only from an earlier snapshot of the same subvolume.
+    use jvs_core::since::btrfs_focus;
+    let focus = btrfs_focus(&n, &p, 1000).unwrap().expect("p is an earlier snapshot of w");
+    assert!(focus.iter().any(|(path, _)| path == b"d3/edit"));
+    let other = d.join("other");
+    create_subvolume(&other).unwrap();
+    let of_other = d.join("of-other");
+    snapshot_subvolume(&other, &of_other, true).unwrap();
+    assert!(btrfs_focus(&n, &of_other, 1000).unwrap().is_none(), "a snapshot of another subvolume");
+    assert!(btrfs_focus(&p, &n, 1000).unwrap().is_none(), "a later snapshot");
+    fs::create_dir(d.join("plain")).unwrap();
+    assert!(btrfs_focus(&n, &d.join("plain"), 1000).unwrap().is_none(), "not a subvolume");
     cleanup(&d);
 }
