@@ -177,10 +177,8 @@ export class TreeBuilder {
     this.lastParent = parent;
     const dir = this.ensureOpen(parent);
     if (r.kind === 'dir') {
-      const key = r.path.toString('latin1');
-      const known = this.open.get(key);
-      if (known) Object.assign(known, { perm: r.perm, recorded: true });
-      else this.open.set(key, { path: r.path, entries: [], perm: r.perm, recorded: true });
+      // Never open yet: a directory's record precedes its children's in path order.
+      this.open.set(r.path.toString('latin1'), { path: r.path, entries: [], perm: r.perm, recorded: true });
     } else {
       const entry: TreeEntry = { name, kind: r.kind, perm: r.perm, size: r.size, hash: r.hash };
       if (r.kind === 'symlink') entry.target = r.target ?? Buffer.alloc(0);
