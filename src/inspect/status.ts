@@ -99,7 +99,7 @@ export async function status(repo: Repository, worktree: string): Promise<Status
   // Before the walk: the reference point of the racy rule for what this scan remembers.
   const takenNs = nowNs();
   let { cache, fresh, known } = await cacheOfHead(repo, worktree, head, takenNs);
-  const scan = (c: StatCache): Promise<ScanDifference[]> => getCore().scanWorktree(payload, c.body, trustBefore(c.takenNs));
+  const scan = (c: StatCache): Promise<ScanDifference[]> => getCore().scanWorktree(payload, c.body, trustBefore(c));
   // A saved cache the scan cannot use (malformed past its checksum: only a bug makes one)
   // changes speed, not results: the scan runs again on a fresh one.
   const diffs = await scan(cache).catch(async (e: unknown) => {

@@ -162,7 +162,7 @@ async function planFromCache(repo: Repository, worktree: string, cfg: WorktreeCo
   // Before the scan: the reference point of the racy rule for what it remembers.
   const takenNs = nowNs();
   const diffs = await getCore()
-    .scanWorktree(repo.layout.payload(worktree), cache.body, trustBefore(cache.takenNs))
+    .scanWorktree(repo.layout.payload(worktree), cache.body, trustBefore(cache))
     .catch(() => undefined);
   // A scan that failed (the worktree changing under it, a cache it cannot use) leaves the plan to the full planner.
   if (!diffs) return undefined;

@@ -92,7 +92,7 @@ function readyBelow(diffs: readonly ScanDifference[], cache: StatCache): boolean
 /** The scan's differences, or undefined when it failed (the worktree changed under it, a malformed cache). */
 async function scanOrGiveUp(root: string, cache: StatCache, ignoreDev: boolean): Promise<ScanDifference[] | undefined> {
   return getCore()
-    .scanWorktree(root, cache.body, trustBefore(cache.takenNs), { ignoreDev })
+    .scanWorktree(root, cache.body, trustBefore(cache), { ignoreDev })
     .catch(() => undefined);
 }
 
@@ -131,7 +131,7 @@ export async function hashFromCache(payload: string, tmp: string, scratch: strin
  */
 export async function hashSnapshotFromCache(tmp: string, parentDir: string, cache: StatCache, worktreeDev: bigint, scanNs: bigint): Promise<FromCache | { foreign: Buffer } | undefined> {
   const since = await getCore()
-    .scanSnapshotSince(tmp, parentDir, cache.body, trustBefore(cache.takenNs))
+    .scanSnapshotSince(tmp, parentDir, cache.body, trustBefore(cache))
     .catch(() => null);
   const diffs = since ?? (await scanOrGiveUp(tmp, cache, true));
   if (!diffs) return undefined;

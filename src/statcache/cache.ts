@@ -4,9 +4,9 @@
  * of that snapshot, sorted by path — with, for each regular file, the lstat identity (mode,
  * size, mtime ns, ctime ns, dev, ino) under which the worktree's file was last seen to hold
  * exactly that record. An identical stat means the content is the one hashed, so it is not read
- * again — unless the entry is racily clean: modified within RACY_NS of the moment the identities
- * were taken, when a later write in the same timestamp tick would leave the stat unchanged
- * (git's "racy git" rule).
+ * again — unless the entry is racily clean: modified within the racy window (racy.ts) of the
+ * moment the identities were taken, when a later write in the same timestamp tick would leave
+ * the stat unchanged (git's "racy git" rule).
  *
  * The cache is an optimisation only: missing, damaged (the body's SHA-256 is checked), of
  * another version, of another base, or foreign (another machine: dev differs) it changes speed,
@@ -23,21 +23,18 @@ import { open, readFile } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 
 import { writeFileVisible } from '../fs/atomic.js';
+import { RACY_NS, racyWindowNs } from './racy.js';
 import { INDEX_STAT_OFFSET, STAT_ID_BYTES, decodeIndex, encodeIndex, statIdOf, type HashRecord, type IndexEntry, type KnownHash, type WalkEntry } from '../native/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 
 const MAGIC = Buffer.from('JVSSTAT3\n');
 const DIGEST_BYTES = 32;
 
-/**
- * How close to the moment identities were taken a modification makes an entry untrustworthy.
- * Kernel file times are coarse (a jiffy, up to seconds on some file systems); 2 s covers them.
- */
-export const RACY_NS = 2_000_000_000n;
-
 export interface StatCache {
   /** When the identities were taken (before the walk that saw them). */
   takenNs: bigint;
+  /** The racy window of the worktree's file system (racy.ts), when known; else RACY_NS. */
+  racyNs?: bigint;
   /** The snapshot whose records the body holds; null for none (an empty body). */
   base: string | null;
   /** Index entries (codec.ts encodeIndex), sorted by path bytes. Patched in place by status. */
@@ -48,7 +45,7 @@ export interface StatCache {
  * A cache to save, whose body may be in pieces of whole entries, in order (a patched index:
  * unchanged runs of the old body and the new entries), written without being joined.
  */
-export interface StatCacheOut extends Omit<StatCache, 'body'> {
+export interface StatCacheOut extends Omit<StatCache, 'body' | 'racyNs'> {
   body: Buffer | readonly Buffer[];
 }
 
@@ -79,14 +76,18 @@ function readHead(buf: Buffer): Head | undefined {
   return { takenNs: buf.readBigInt64LE(MAGIC.length), base: baseLen === 0 ? null : buf.toString('utf8', baseAt, baseAt + baseLen), bodyAt };
 }
 
-/** The cache, or undefined when it is missing, unreadable, damaged or of another version. */
+/**
+ * The cache, or undefined when it is missing, unreadable, damaged or of another version. Its
+ * racy window is that of the worktree's file system now (a worktree moved elsewhere has other
+ * devices, so the identities the cache remembers no longer match anyway).
+ */
 export async function loadStatCache(layout: RepoLayout, worktree: string): Promise<StatCache | undefined> {
-  const buf = await readFile(layout.statCache(worktree)).catch(() => undefined);
+  const [buf, racyNs] = await Promise.all([readFile(layout.statCache(worktree)).catch(() => undefined), racyWindowNs(layout.payload(worktree))]);
   const head = buf && readHead(buf);
   if (!buf || !head) return undefined;
   const body = buf.subarray(head.bodyAt);
   if (!sha256(body).equals(buf.subarray(head.bodyAt - DIGEST_BYTES, head.bodyAt))) return undefined;
-  return { takenNs: head.takenNs, base: head.base, body };
+  return { takenNs: head.takenNs, racyNs, base: head.base, body };
 }
 
 /**
@@ -179,11 +180,12 @@ export function cachedHashes(cache: StatCache | undefined): Map<string, StatEntr
 /** What snapshots and restores consult: the vouched-for hashes and when they were taken. */
 export interface HashCache {
   takenNs: bigint;
+  racyNs?: bigint;
   entries: ReadonlyMap<string, StatEntry>;
 }
 
 export function hashCacheOf(cache: StatCache | undefined): HashCache {
-  return { takenNs: cache?.takenNs ?? 0n, entries: cachedHashes(cache) };
+  return { takenNs: cache?.takenNs ?? 0n, ...(cache?.racyNs !== undefined ? { racyNs: cache.racyNs } : {}), entries: cachedHashes(cache) };
 }
 
 /** The identity string (WalkEntry.statId) of a file's `lstat(…, { bigint: true })`. */
@@ -192,14 +194,14 @@ export function statIdOfStats(st: BigIntStats): string {
 }
 
 /** The edge of the racy window: identities of entries modified at or after it are not trusted. */
-export const trustBefore = (takenNs: bigint): bigint => takenNs - RACY_NS;
+export const trustBefore = (c: { takenNs: bigint; racyNs?: bigint }): bigint => c.takenNs - (c.racyNs ?? RACY_NS);
 
 /** The cached hash of a walked regular file, when its stat is identical and not racy. */
 export function trustedHash(cache: HashCache, e: WalkEntry, key = pathKey(e.path)): string | undefined {
   if (e.kind !== 'file') return undefined;
   const c = cache.entries.get(key);
   if (!c || c.statId !== e.statId) return undefined;
-  const edge = trustBefore(cache.takenNs);
+  const edge = trustBefore(cache);
   if (e.mtimeNs >= edge || e.ctimeNs >= edge) return undefined;
   return c.hash;
 }

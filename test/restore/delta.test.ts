@@ -53,7 +53,7 @@ describe('delta restore plans like the full planner', () => {
     const [head, target] = await Promise.all([readDescriptor(repo.layout.descriptor(b)), readDescriptor(repo.layout.descriptor(a))]);
     const cache = (await loadStatCache(repo.layout, 'main'))!;
     expect(cache.base).toBe(b);
-    const diffs = await getCore().scanWorktree(payload, cache.body, trustBefore(cache.takenNs));
+    const diffs = await getCore().scanWorktree(payload, cache.body, trustBefore(cache));
     const delta = await planDelta(repo.layout, payload, cache, diffs, head, target);
     expect(delta, 'planned from the cache').toBeDefined();
     const full = await planRestore(payload, await snapshotRecords(repo, target), undefined, hashCacheOf(cache));

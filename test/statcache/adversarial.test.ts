@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Repository } from '../../src/index.js';
 import { getCore } from '../../src/native/index.js';
-import { RACY_NS } from '../../src/statcache/cache.js';
+import { racyWindowNs } from '../../src/statcache/racy.js';
 import { freshDir, fsTarget, removeTree } from '../support/filesystems.js';
 import { freshRepo, tempDir } from '../support/repo.js';
 
@@ -22,7 +22,11 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, Number(RACY_NS / 1_000_000n) + 200));
+/** Waits until what was just written is older than the racy window of the file system under test. */
+const settle = async (): Promise<void> => {
+  const ms = Number((await racyWindowNs(tmp)) / 1_000_000n) + 200;
+  await new Promise((r) => setTimeout(r, ms));
+};
 
 /** Snapshot `id` verifies, and restoring it makes the payload hash to exactly its records. */
 async function verifiesAndRestores(repo: Repository, payload: string, id: string): Promise<void> {

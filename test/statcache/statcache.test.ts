@@ -3,13 +3,15 @@
  * stat-based cache still yields snapshots that describe exactly what was on disk.
  */
 import { execFileSync } from 'node:child_process';
-import { chmod, link, lstat, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, link, lstat, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Repository } from '../../src/index.js';
 import { decodeIndex, encodeIndex, getCore, statIdOf, type IndexEntry, type WalkEntry } from '../../src/native/index.js';
-import { cachedHashes, knownHashes, loadStatCache, RACY_NS, saveStatCache, statIdOfStats, trustedHash } from '../../src/statcache/cache.js';
+import { cachedHashes, knownHashes, loadStatCache, saveStatCache, statIdOfStats, trustedHash } from '../../src/statcache/cache.js';
+import { FINE_RACY_NS, RACY_NS, racyWindowNs, racyWindowOf } from '../../src/statcache/racy.js';
 import { nowNs } from '../../src/encoding/timestamp.js';
 import { freshRepo, tempDir } from '../support/repo.js';
 
@@ -39,8 +41,11 @@ function oldMtime(path: string): void {
   execFileSync('touch', ['-d', '2001-02-03 04:05:06.123456', path]);
 }
 
-/** Waits until the file's ctime is older than the racy window. */
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, Number(RACY_NS / 1_000_000n) + 200));
+/** Waits until the file's ctime is older than the racy window of the file system under test. */
+const settle = async (): Promise<void> => {
+  const ms = Number((await racyWindowNs(tmpdir())) / 1_000_000n) + 200;
+  await new Promise((r) => setTimeout(r, ms));
+};
 
 /** A repository whose main worktree holds `f` = `aaaa`, old and settled, snapshotted once. */
 async function settledRepo(): Promise<{ repo: Repository; root: string; first: string }> {
@@ -87,6 +92,29 @@ function onOtherDevice(statId: string): string {
   return b.toString('latin1');
 }
 
+describe('racy window', () => {
+  it('is narrow on a local file system stamped by the kernel at nanosecond granularity', async () => {
+    expect(racyWindowOf(0xef53, 1_700_000_000_123_456_789n), 'ext4').toBe(FINE_RACY_NS);
+    expect(racyWindowOf(0x58465342, 1_700_000_000_000_000_001n), 'XFS').toBe(FINE_RACY_NS);
+    const shm = await statfs('/dev/shm').catch(() => undefined);
+    if (process.platform !== 'linux' || shm?.type !== 0x01021994) return void console.log('skip: /dev/shm is not a tmpfs here');
+    expect(await racyWindowNs('/dev/shm')).toBe(FINE_RACY_NS);
+  });
+  it('stays wide where timestamps are coarser (seconds) or come from elsewhere (FUSE, NFS)', () => {
+    expect(racyWindowOf(0xef53, 1_700_000_000_000_000_000n), 'ext4 with 128-byte inodes').toBe(RACY_NS);
+    expect(racyWindowOf(0x65735546, 1_700_000_000_123_456_789n), 'FUSE (JuiceFS)').toBe(RACY_NS);
+    expect(racyWindowOf(0x6969, 1_700_000_000_123_456_789n), 'NFS').toBe(RACY_NS);
+  });
+  it('stays wide where the file system is not known to be (procfs), or is missing', async () => {
+    expect(await racyWindowNs('/proc')).toBe(RACY_NS);
+    expect(await racyWindowNs(join(tmpdir(), 'no-such-jvs-dir'))).toBe(RACY_NS);
+  });
+  it('is the worktree file system\'s in a loaded cache', async () => {
+    const { repo, root } = await settledRepo();
+    expect((await loadStatCache(repo.layout, 'main'))!.racyNs).toBe(await racyWindowNs(join(root, 'main')));
+  });
+});
+
 describe('trust rules', () => {
   const entry = (over: Partial<WalkEntry> = {}): WalkEntry => {
     const fields = { path: Buffer.from('f'), kind: 'file' as const, mode: 0o100644, size: 3, mtimeNs: 1_000_000_000_000n, ctimeNs: 1_000_000_000_000n, dev: 1n, ino: 2n, nlink: 1, ...over };
@@ -110,6 +138,12 @@ describe('trust rules', () => {
   it('does not trust a racily clean entry', () => {
     const racy = { ...cache, takenNs: 1_000_000_000_000n + RACY_NS / 2n };
     expect(trustedHash(racy, entry())).toBeUndefined();
+  });
+  it("applies the cache's own racy window when it has one", () => {
+    const fine = { ...cache, racyNs: FINE_RACY_NS };
+    expect(trustedHash({ ...fine, takenNs: 1_000_000_000_000n + FINE_RACY_NS + 1n }, entry())).toBe('aa'.repeat(32));
+    expect(trustedHash({ ...fine, takenNs: 1_000_000_000_000n + FINE_RACY_NS }, entry())).toBeUndefined();
+    expect(trustedHash({ ...fine, takenNs: 1_000_000_000_000n + FINE_RACY_NS - 1n }, entry({ mtimeNs: 0n })), 'ctime alone').toBeUndefined();
   });
   it('only vouches for files whose stat held still across the clone', () => {
     expect(knownHashes(cache, [entry()], [entry()])).toHaveLength(1);
