@@ -10,7 +10,7 @@
  * JVS_NATIVE=1 requires the native module (an error lists why each candidate failed);
  * JVS_NATIVE=0 forces the fallback; unset, the native module is used when it loads.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -34,8 +34,21 @@ export interface CoreInfo {
 export function platformTag(): string {
   const { platform, arch } = process;
   if (platform !== 'linux') return `${platform}-${arch}`;
-  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
-  return `linux-${arch}-${report?.header?.glibcVersionRuntime ? 'gnu' : 'musl'}`;
+  return `linux-${arch}-${isMusl() ? 'musl' : 'gnu'}`;
+}
+
+/**
+ * Whether this Linux links against musl. `ldd` is a script naming its libc on both; it is read
+ * first because a process report (the fallback, when there is no ldd) costs ~8 ms, paid by
+ * every command.
+ */
+function isMusl(): boolean {
+  try {
+    return readFileSync('/usr/bin/ldd', 'latin1').includes('musl');
+  } catch {
+    const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+    return !report?.header?.glibcVersionRuntime;
+  }
 }
 
 function candidates(tag: string): string[] {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { coreInfo, getCore, isCoreError, type CoreError, type Progress } from '../../src/native/index.js';
+import { platformTag } from '../../src/native/loader.js';
 import { payloadRootHash } from '../../src/index.js';
 import {
   CONTRACT_VECTOR_LINES,
@@ -54,6 +55,12 @@ describe('loader', () => {
       expect(info.kind).toBe('native');
       expect(getCore().version).toMatch(/^\d+\.\d+\.\d+/);
     }
+  });
+
+  it("names this platform's build as napi-rs does (libc told from ldd, as a process report tells it)", () => {
+    if (process.platform !== 'linux') return;
+    const report = process.report.getReport() as { header?: { glibcVersionRuntime?: string } };
+    expect(platformTag()).toBe(`linux-${process.arch}-${report.header?.glibcVersionRuntime ? 'gnu' : 'musl'}`);
   });
 
   function withoutNativeVars(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
