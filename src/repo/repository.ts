@@ -2,6 +2,11 @@
  * The library's entry point to a repository. Each command of the contract is a method here (or
  * in a module it delegates to) returning an object equal to the command's `--json` output; the
  * CLI only parses arguments and formats results.
+ *
+ * The modules behind the commands are imported when a method first runs, not with this one: a
+ * CLI process runs one command, and loading every command's modules (doctor, gc, compression,
+ * restore…) cost each `jvs snapshot` or `jvs status` tens of milliseconds — paid by agents that
+ * snapshot before every tool call.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir } from 'node:fs/promises';
@@ -16,11 +21,11 @@ import { readWorktreeConfig, writeWorktreeConfig } from '../formats/worktree-con
 import { currentDirectory, DiscoveryError, findRepo, NOT_IN_WORKTREE, openRepoAt, repoScopedError, worktreeOf, worktreeScopedError, type Repo } from './discovery.js';
 import { RepoLayout } from './layout.js';
 import { snapshotDirs } from './catalog.js';
-import { verifyAll, verifySnapshot, type VerifyAllOptions, type VerifyAllReport, type VerifyOptions, type VerifyResult } from '../integrity/index.js';
-import { doctor, type DoctorOptions, type DoctorResult } from '../doctor/index.js';
-import { gcPlan, gcRun, type GcRunOptions, type GcRunResult } from '../gc/index.js';
-import { pinAdd, pinList, pinRemove, type PinAddOptions, type PinRemoveResult } from '../pin/index.js';
-import { configGet, configSet, configShow, type ConfigGetResult, type ConfigSetResult, type ConfigShowResult } from '../config/commands.js';
+import type { VerifyAllOptions, VerifyAllReport, VerifyOptions, VerifyResult } from '../integrity/index.js';
+import type { DoctorOptions, DoctorResult } from '../doctor/index.js';
+import type { GcRunOptions, GcRunResult } from '../gc/index.js';
+import type { PinAddOptions, PinRemoveResult } from '../pin/index.js';
+import type { ConfigGetResult, ConfigSetResult, ConfigShowResult } from '../config/commands.js';
 import type { GcPlan } from '../formats/gc-plan.js';
 import type { Pin } from '../formats/pin.js';
 import type { RetentionFlags } from '../config/retention.js';
@@ -28,15 +33,15 @@ import { nameProblem, validateName } from './names.js';
 import { withRepoLock, withWorktreeLocks } from '../locks/index.js';
 import { loadWorktree, snapshot, type SnapshotOptions, type SnapshotResult } from '../snapshot/snapshot.js';
 import type { Descriptor } from '../formats/descriptor.js';
-import { history } from './history.js';
-import { createWorktree, forkWorktree, type WorktreeResult } from '../worktree/create.js';
-import { listWorktrees, removeWorktree, renameWorktree, worktreePath } from '../worktree/manage.js';
+
+import type { WorktreeResult } from '../worktree/create.js';
+
 import type { WorktreeConfig } from '../formats/worktree-config.js';
-import { diff, type DiffOptions, type DiffResult } from '../inspect/diff.js';
-import { status, type StatusResult } from '../inspect/status.js';
-import { cat, ls, type LsEntry } from '../inspect/browse.js';
+import type { DiffOptions, DiffResult } from '../inspect/diff.js';
+import type { StatusResult } from '../inspect/status.js';
+import type { LsEntry } from '../inspect/browse.js';
 import type { Readable } from 'node:stream';
-import { restore, type RestoreOptions, type RestoreResult } from '../restore/restore.js';
+import type { RestoreOptions, RestoreResult } from '../restore/restore.js';
 import { pathExists } from '../fs/exists.js';
 import { createSubvolumePayload } from '../fs/subvolume.js';
 
@@ -240,124 +245,124 @@ export class Repository {
   async history(opts: { worktree?: string; all?: boolean; limit?: number; grep?: string; tag?: string }): Promise<Descriptor[]> {
     const { worktree, ...rest } = opts;
     const headId = worktree === undefined ? undefined : (await loadWorktree(this, worktree)).head_snapshot_id;
-    return history(this.layout, { ...rest, ...(headId ? { headId } : {}) });
+    return (await import('./history.js')).history(this.layout, { ...rest, ...(headId ? { headId } : {}) });
   }
 
   /** `jvs restore` (§2.6, §5.3): the result equals `restore --json`. */
   restore(opts: RestoreOptions): Promise<RestoreResult> {
-    return this.withWorktreeLocks([opts.worktree], 'restore', () => restore(this, opts));
+    return this.withWorktreeLocks([opts.worktree], 'restore', async () => (await import('../restore/restore.js')).restore(this, opts));
   }
 
   /** `jvs worktree create <name> [--from REF]` (§2.7): the new config (+ `degraded`). */
   createWorktree(name: string, opts: { from?: string } = {}): Promise<WorktreeResult> {
     // Validated first: a name is joined into the lock's path only once it is known to be safe.
-    return withValidName(name, 'create worktree', () => this.withWorktreeLocks([name], 'worktree create', () => createWorktree(this, name, opts)));
+    return withValidName(name, 'create worktree', () => this.withWorktreeLocks([name], 'worktree create', async () => (await import('../worktree/create.js')).createWorktree(this, name, opts)));
   }
 
   /** `jvs worktree fork [ref] [name]` from the worktree `current` (§2.7). */
-  forkWorktree(current: string, args: string[] = []): Promise<WorktreeResult> {
+  async forkWorktree(current: string, args: string[] = []): Promise<WorktreeResult> {
     // The new name is only known once the arguments are resolved: fork locks it itself.
-    return forkWorktree(this, current, args);
+    return (await import('../worktree/create.js')).forkWorktree(this, current, args);
   }
 
   /** `jvs worktree list` (§2.7). */
-  listWorktrees(): Promise<WorktreeConfig[]> {
-    return listWorktrees(this);
+  async listWorktrees(): Promise<WorktreeConfig[]> {
+    return (await import('../worktree/manage.js')).listWorktrees(this);
   }
 
   /** `jvs worktree path <name>` (§2.7). */
-  worktreePath(name: string): Promise<string> {
-    return worktreePath(this, name);
+  async worktreePath(name: string): Promise<string> {
+    return (await import('../worktree/manage.js')).worktreePath(this, name);
   }
 
   /** `jvs worktree rename <old> <new>` (§2.7). */
   renameWorktree(oldName: string, newName: string): Promise<void> {
     return withValidName(newName, 'rename worktree', () =>
-      this.withWorktreeLocks(nameProblem(oldName) ? [newName] : [oldName, newName], 'worktree rename', () => renameWorktree(this, oldName, newName)),
+      this.withWorktreeLocks(nameProblem(oldName) ? [newName] : [oldName, newName], 'worktree rename', async () => (await import('../worktree/manage.js')).renameWorktree(this, oldName, newName)),
     );
   }
 
   /** `jvs worktree remove <name> [--force]` (§2.7). */
-  removeWorktree(name: string, opts: { force?: boolean } = {}): Promise<void> {
-    if (nameProblem(name)) return removeWorktree(this, name, opts); // reports "not found"
-    return this.withWorktreeLocks([name], 'worktree remove', () => removeWorktree(this, name, opts));
+  async removeWorktree(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    if (nameProblem(name)) return (await import('../worktree/manage.js')).removeWorktree(this, name, opts); // reports "not found"
+    return this.withWorktreeLocks([name], 'worktree remove', async () => (await import('../worktree/manage.js')).removeWorktree(this, name, opts));
   }
 
   /** `jvs diff` (§2.5); `worktree` is the current one (for `HEAD` and one-argument diffs). */
-  diff(opts: DiffOptions = {}): Promise<DiffResult> {
-    return diff(this, opts);
+  async diff(opts: DiffOptions = {}): Promise<DiffResult> {
+    return (await import('../inspect/diff.js')).diff(this, opts);
   }
 
   /** `jvs status` (§2.14). */
-  status(worktree: string): Promise<StatusResult> {
-    return status(this, worktree);
+  async status(worktree: string): Promise<StatusResult> {
+    return (await import('../inspect/status.js')).status(this, worktree);
   }
 
   /** `jvs ls <ref> [<path>]` (§2.15). */
-  ls(ref: string, path?: string, worktree?: string): Promise<LsEntry[]> {
-    return ls(this, ref, path, worktree);
+  async ls(ref: string, path?: string, worktree?: string): Promise<LsEntry[]> {
+    return (await import('../inspect/browse.js')).ls(this, ref, path, worktree);
   }
 
   /** `jvs cat <ref> <path>` (§2.15): the file's bytes as a stream. */
-  cat(ref: string, path: string, worktree?: string): Promise<Readable> {
-    return cat(this, ref, path, worktree);
+  async cat(ref: string, path: string, worktree?: string): Promise<Readable> {
+    return (await import('../inspect/browse.js')).cat(this, ref, path, worktree);
   }
 
   /** `jvs gc plan` (§2.10, §7): the plan object, written with its extras. */
-  gcPlan(flags: RetentionFlags = {}): Promise<GcPlan> {
-    return gcPlan(this, flags);
+  async gcPlan(flags: RetentionFlags = {}): Promise<GcPlan> {
+    return (await import('../gc/index.js')).gcPlan(this, flags);
   }
 
   /** `jvs gc run --plan-id ID` (§2.10, §7): two-phase, resumable, under the repository lock. */
-  gcRun(planId: string, opts: GcRunOptions = {}): Promise<GcRunResult> {
-    return gcRun(this, planId, { ...(this.command ? { command: this.command } : {}), ...opts });
+  async gcRun(planId: string, opts: GcRunOptions = {}): Promise<GcRunResult> {
+    return (await import('../gc/index.js')).gcRun(this, planId, { ...(this.command ? { command: this.command } : {}), ...opts });
   }
 
   /** `jvs pin add <ref>` (§2.16). */
-  pinAdd(ref: string, opts: PinAddOptions = {}): Promise<Pin> {
-    return pinAdd(this, ref, opts);
+  async pinAdd(ref: string, opts: PinAddOptions = {}): Promise<Pin> {
+    return (await import('../pin/index.js')).pinAdd(this, ref, opts);
   }
 
   /** `jvs pin list` (§2.16). */
-  pinList(): Promise<Pin[]> {
-    return pinList(this);
+  async pinList(): Promise<Pin[]> {
+    return (await import('../pin/index.js')).pinList(this);
   }
 
   /** `jvs pin remove <ref>` (§2.16). */
-  pinRemove(ref: string): Promise<PinRemoveResult> {
-    return pinRemove(this, ref);
+  async pinRemove(ref: string): Promise<PinRemoveResult> {
+    return (await import('../pin/index.js')).pinRemove(this, ref);
   }
 
   /** `jvs config show` (§2.11). */
-  configShow(): Promise<ConfigShowResult> {
-    return configShow(this.layout);
+  async configShow(): Promise<ConfigShowResult> {
+    return (await import('../config/commands.js')).configShow(this.layout);
   }
 
   /** `jvs config get <key>` (§2.11). */
-  configGet(key: string): Promise<ConfigGetResult> {
-    return configGet(this.layout, key);
+  async configGet(key: string): Promise<ConfigGetResult> {
+    return (await import('../config/commands.js')).configGet(this.layout, key);
   }
 
   /** `jvs config set <key> <value>` (§2.11); audited as `config_set`. */
   async configSet(key: string, value: string): Promise<ConfigSetResult> {
-    const r = await configSet(this.layout, key, value);
+    const r = await (await import('../config/commands.js')).configSet(this.layout, key, value);
     await this.audit({ event_type: 'config_set', details: { key: r.key, value: r.value } });
     return r;
   }
 
   /** `jvs verify <id>` (§2.8): one snapshot, by raw id. */
-  verify(id: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
-    return verifySnapshot(this, id, opts);
+  async verify(id: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
+    return (await import('../integrity/index.js')).verifySnapshot(this, id, opts);
   }
 
   /** `jvs verify [--all]` (§2.8): every snapshot, plus lineage and the audit chain. */
-  verifyAll(opts: VerifyAllOptions = {}): Promise<VerifyAllReport> {
-    return verifyAll(this, opts);
+  async verifyAll(opts: VerifyAllOptions = {}): Promise<VerifyAllReport> {
+    return (await import('../integrity/index.js')).verifyAll(this, opts);
   }
 
   /** `jvs doctor` (§2.9, §8): checks, and the requested repairs under the repository lock. */
-  doctor(opts: DoctorOptions = {}): Promise<DoctorResult> {
-    return doctor(this, opts);
+  async doctor(opts: DoctorOptions = {}): Promise<DoctorResult> {
+    return (await import('../doctor/index.js')).doctor(this, opts);
   }
 
   /** `jvs info` (§2.2). */

@@ -21,7 +21,7 @@ import { writeMeta } from '../formats/meta.js';
 import { dropManifest, loadManifest, manifestRoot, writeIndexManifest, writeManifest, writePatchedManifest } from '../manifest/store.js';
 import { getCore, isCoreError, walkAhead, type CloneOptions, type CloneReport, type IndexedTree, type Progress, type WalkEntry } from '../native/index.js';
 import { cacheOfRecords, emptyStatCache, hashCacheOf, knownHashes, pathKey, statIdOfStats, stillStats, trustedHash, type HashCache, type StatCacheOut, type StatCacheRef } from '../statcache/cache.js';
-import { compressTree, type CompressOutcome } from '../compress/index.js';
+import type { CompressOutcome } from '../compress/index.js';
 import type { RepoLayout } from '../repo/layout.js';
 import { pathExists } from '../fs/exists.js';
 import { removeTree } from '../gc/remove-tree.js';
@@ -410,7 +410,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     crashPoint('snapshot:hashed');
 
     // [compress hook] Step 8: our compressed layout (src/compress), made durable like step 6.
-    const compression = req.compress ? await compressTree(tmp, req.compress) : undefined;
+    const compression = req.compress ? await (await import('../compress/index.js')).compressTree(tmp, req.compress) : undefined;
     const compressed = compression !== undefined && 'files' in compression;
     if (compressed) await getCore().syncTree(tmp);
 

@@ -6,7 +6,6 @@ import { JvsError } from '../errors.js';
 import type { Descriptor } from '../formats/descriptor.js';
 import { loadManifest, writeManifest } from '../manifest/store.js';
 import { getCore, type HashRecord } from '../native/index.js';
-import { openCompressed } from '../compress/index.js';
 import type { Repository } from '../repo/repository.js';
 
 /**
@@ -24,7 +23,7 @@ export async function snapshotRecords(repo: Repository, d: Descriptor): Promise<
   try {
     if (d.compression) {
       // [compress hook] The logical tree instead of the stored one.
-      const logical = await openCompressed(repo.layout, d);
+      const logical = await (await import('../compress/index.js')).openCompressed(repo.layout, d);
       hashed = await logical.hash();
       inexactAllowed = logical.layout === 'v8.2';
     } else hashed = await getCore().hashTree(dir, { records: true });

@@ -9,12 +9,12 @@ import { readWorktreeConfig, writeWorktreeConfig, isDetached, type WorktreeConfi
 import type { Descriptor } from '../formats/descriptor.js';
 import type { Progress } from '../native/index.js';
 import { tagProblem } from '../repo/names.js';
-import { checkCompressionLevel } from '../compress/index.js';
+import { checkCompressionLevel } from '../compress/level.js';
+import { pathExists } from '../fs/exists.js';
 import type { Repository } from '../repo/repository.js';
 import { createSnapshot } from './create.js';
 import { degradationWarning, type Degradation } from '../engine/degradation.js';
 import { validatePartialPaths } from './paths.js';
-import { resumeRestore } from '../restore/restore.js';
 import { openStatCache, saveStatCache } from '../statcache/cache.js';
 
 export interface SnapshotOptions {
@@ -58,7 +58,8 @@ export function detachedError(cfg: WorktreeConfig): JvsError {
 export async function snapshot(repo: Repository, opts: SnapshotOptions): Promise<SnapshotResult> {
   // Under the worktree lock (the Repository method takes it): an interrupted restore is
   // completed first, then the detached state is checked on the config as it now is.
-  await resumeRestore(repo, opts.worktree);
+  // The restore modules load only when there is one to complete (its journal is present).
+  if (await pathExists(repo.layout.restoreJournal(opts.worktree))) await (await import('../restore/restore.js')).resumeRestore(repo, opts.worktree);
   const cfg = await loadWorktree(repo, opts.worktree);
   if (isDetached(cfg)) throw detachedError(cfg);
   const config = await loadConfig(repo.layout);

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 
 import { Option } from 'clipanion';
 
-import { parseCompressionLevel } from '../../compress/index.js';
+import { parseCompressionLevel } from '../../compress/level.js';
 import { JvsError } from '../../errors.js';
 import { descriptorObject } from '../../formats/descriptor.js';
 import { isDetached } from '../../formats/worktree-config.js';
