@@ -31,6 +31,7 @@ export interface Binding {
   scanWorktree(root: string, index: Buffer, trustBefore: bigint, ignoreDev: boolean, token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
   scanSnapshotSince(snap: string, parent: string, index: Buffer, trustBefore: bigint, token: CancelToken): Promise<Buffer | null | Failure>;
   summarizeIndex(pieces: readonly Buffer[], token: CancelToken): Promise<IndexSummary | Failure>;
+  crc32(pieces: readonly Buffer[]): number;
   hashTreeIndex(root: string, token: CancelToken, onProgress?: ProgressFn | null): Promise<IndexedTree | Failure>;
   vouchIndex(root: string, index: Buffer, before: bigint, token: CancelToken): Promise<Vouched | Failure>;
   cloneTree(
@@ -171,6 +172,8 @@ export function createNativeCore(binding: Binding): NativeCore {
     async summarizeIndex(index, opts) {
       return call(binding, opts, (t) => binding.summarizeIndex(Buffer.isBuffer(index) ? [index] : index, t));
     },
+
+    crc32: (pieces) => binding.crc32(pieces),
 
     async hashTreeIndex(root, opts) {
       return call(binding, opts, (t) => binding.hashTreeIndex(root, t, opts?.onProgress ?? null));

@@ -283,3 +283,16 @@ describe('summarizeIndex in pieces', () => {
     }
   });
 });
+
+describe('crc32', () => {
+  it('is zlib\'s CRC-32 on both sides, of pieces as if joined', () => {
+    const data = Buffer.from(Array.from({ length: 100_003 }, (_, i) => (i * 7 + (i >> 5)) & 0xff));
+    const pieces = [data.subarray(0, 12_345), Buffer.alloc(0), data.subarray(12_345)];
+    for (const core of [native, fallback]) {
+      expect(core.crc32([Buffer.from('123456789')])).toBe(0xcbf43926);
+      expect(core.crc32([])).toBe(0);
+      expect(core.crc32(pieces)).toBe(core.crc32([data]));
+    }
+    expect(native.crc32([data])).toBe(fallback.crc32([data]));
+  });
+});

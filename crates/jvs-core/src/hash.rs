@@ -69,6 +69,8 @@ impl Record {
 /// Appends a record's line (CONTRACT §4) to `out`, without a newline. Digits are written by
 /// hand: the root hash formats every record of a tree, and `write!` costs several times more.
 pub fn write_line(out: &mut Vec<u8>, kind: RecordKind, path: &[u8], perm: u32, size: u64, hash: &[u8; 32]) {
+    // Kind, two colons, `mode=` with its digits, `,size=` with 20 digits, the hash's 64.
+    out.reserve(path.len() + 128);
     out.extend_from_slice(kind.as_str().as_bytes());
     out.push(b':');
     out.extend_from_slice(path);
@@ -115,9 +117,15 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Appends the lowercase hex digits of `bytes` to `out`.
 pub fn hex_into(out: &mut Vec<u8>, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for &b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)]);
-        out.push(DIGITS[usize::from(b & 15)]);
+    // Into a stack buffer first, then one copy: a push per digit re-checks capacity each time,
+    // which at a million index lines (a payload root hash) was most of the summary's cost.
+    for chunk in bytes.chunks(32) {
+        let mut buf = [0u8; 64];
+        for (i, &b) in chunk.iter().enumerate() {
+            buf[2 * i] = DIGITS[usize::from(b >> 4)];
+            buf[2 * i + 1] = DIGITS[usize::from(b & 15)];
+        }
+        out.extend_from_slice(&buf[..2 * chunk.len()]);
     }
 }
 

@@ -13,6 +13,7 @@
 //! [`Error`] carrying a stable code, the errno name and the path.
 
 pub mod btrfs;
+pub mod checksum;
 pub mod clone;
 pub mod ctx;
 pub mod error;

@@ -442,14 +442,8 @@ pub struct IndexSummary {
 pub fn summarize_index<'a, I: Iterator<Item = IndexEntry<'a>>>(index: impl Fn() -> I) -> IndexSummary {
     let mut counts = [0u64; 3];
     let rank = |k: RecordKind| k as usize;
-    let mut h = Sha256::new();
-    let mut line = Vec::new();
-    let mut emit = |x: &IndexEntry| {
-        line.clear();
-        write_line(&mut line, x.kind, x.path, x.perm, x.size, &x.hash);
-        line.push(b'\n');
-        h.update(&line);
-    };
+    // Lines are hashed a batch at a time: one hash update per line cost more than the hashing.
+    let mut h = Batched::default();
     let mut colon = false;
     'kinds: for kind in [RecordKind::Dir, RecordKind::File, RecordKind::Symlink] {
         // The first pass counts every kind; a kind absent is not looked for again.
@@ -470,13 +464,13 @@ pub fn summarize_index<'a, I: Iterator<Item = IndexEntry<'a>>>(index: impl Fn() 
             }
             // What waits on top sorts after `x` when `x` extends it with a byte below `:`.
             while let Some(top) = waiting.pop_if(|top| !(x.path.starts_with(top.path) && x.path[top.path.len()] < b':')) {
-                emit(&top);
+                h.line(&top);
             }
             waiting.push(x);
         }
-        waiting.iter().rev().for_each(&mut emit);
+        waiting.iter().rev().for_each(|x| h.line(x));
     }
-    if colon {
+    let root_hash = if colon {
         counts = [0; 3];
         let mut lines: Vec<Vec<u8>> = index()
             .map(|x| {
@@ -485,12 +479,45 @@ pub fn summarize_index<'a, I: Iterator<Item = IndexEntry<'a>>>(index: impl Fn() 
             })
             .collect();
         lines.sort_unstable();
-        h = Sha256::new();
+        let mut h = Sha256::new();
         for l in &lines {
             h.update(l);
             h.update(b"\n");
         }
-    }
+        h.finalize().into()
+    } else {
+        h.finish()
+    };
     let [dirs, files, symlinks] = counts;
-    IndexSummary { root_hash: h.finalize().into(), dirs, files, symlinks }
+    IndexSummary { root_hash, dirs, files, symlinks }
+}
+
+/// SHA-256 of manifest lines formatted into a buffer and hashed when it fills.
+struct Batched {
+    h: Sha256,
+    buf: Vec<u8>,
+}
+
+impl Batched {
+    const BATCH: usize = 256 * 1024;
+
+    fn line(&mut self, x: &IndexEntry) {
+        write_line(&mut self.buf, x.kind, x.path, x.perm, x.size, &x.hash);
+        self.buf.push(b'\n');
+        if self.buf.len() >= Self::BATCH {
+            self.h.update(&self.buf);
+            self.buf.clear();
+        }
+    }
+
+    fn finish(mut self) -> [u8; 32] {
+        self.h.update(&self.buf);
+        self.h.finalize().into()
+    }
+}
+
+impl Default for Batched {
+    fn default() -> Self {
+        Batched { h: Sha256::new(), buf: Vec::with_capacity(Self::BATCH + 4096) }
+    }
 }

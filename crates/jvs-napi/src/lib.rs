@@ -26,6 +26,12 @@ use jvs_core::Ctx;
 
 use run::{spawn_op, ProgressFn};
 
+/// CRC-32 of buffers as if joined (jvs_core::checksum): the stat cache's body check.
+#[napi]
+pub fn crc32(pieces: Vec<Buffer>) -> u32 {
+    jvs_core::checksum::crc32(&pieces)
+}
+
 /// Crate version; the loader refuses a module whose version differs from the package's.
 #[napi]
 pub fn core_version() -> &'static str {

@@ -6,6 +6,7 @@
 import { packageVersion } from '../package-info.js';
 import type { NativeCore } from '../types.js';
 import { cloneTree, materializeEntries } from './clone.js';
+import { crc32 } from './crc32.js';
 import { hashPaths, hashTree } from './hash.js';
 import { probe } from './probe.js';
 import { hashTreeIndex, scanWorktree, summarizeIndex, vouchIndex } from './scan.js';
@@ -25,6 +26,7 @@ export function createFallbackCore(): NativeCore {
     // btrfs's change search is an ioctl Node cannot make: callers scan whole.
     scanSnapshotSince: async () => null,
     summarizeIndex,
+    crc32,
     hashTreeIndex,
     vouchIndex,
     cloneTree,
