@@ -20,13 +20,14 @@ import { READY, writeIntent, writeReady } from '../formats/markers.js';
 import { writeMeta } from '../formats/meta.js';
 import { dropManifest, loadManifest, manifestRoot, writeIndexManifest, writeManifest, writePatchedManifest } from '../manifest/store.js';
 import { getCore, isCoreError, walkAhead, type CloneOptions, type CloneReport, type IndexedTree, type Progress, type WalkEntry } from '../native/index.js';
-import { cacheOfRecords, emptyStatCache, hashCacheOf, knownHashes, pathKey, statIdOfStats, stillStats, trustedHash, type HashCache, type StatCacheOut, type StatCacheRef } from '../statcache/cache.js';
+import { cacheOfRecords, emptyStatCache, hashCacheOf, knownHashes, pathKey, stageStatCache, statIdOfStats, stillStats, trustedHash, type HashCache, type StatCacheOut, type StatCacheRef } from '../statcache/cache.js';
 import type { CompressOutcome } from '../compress/index.js';
 import type { RepoLayout } from '../repo/layout.js';
+import type { StagedFile } from '../fs/atomic.js';
 import { pathExists } from '../fs/exists.js';
 import { removeTree } from '../gc/remove-tree.js';
 import { notSubvolumeReason, sealSubvolumeSnapshot, takeSubvolumeSnapshot } from './btrfs.js';
-import { hashFromCache, hashSnapshotFromCache, type FromCache } from './from-cache.js';
+import { hashFromCache, hashSnapshotFromCache, type FromCache, type OnPatched } from './from-cache.js';
 import { unsupportedFileError } from './unsupported.js';
 import { rawPath } from '../fs/raw-path.js';
 
@@ -65,8 +66,6 @@ export interface SnapshotOutcome {
   degraded?: Degradation;
   /** What step 8 did, when compression was requested: files compressed, or the name collision. */
   compression?: CompressOutcome;
-  /** The source's stat cache, now describing this snapshot (full snapshots), for the caller to save. */
-  statCache?: StatCacheOut;
   /** Why a requested btrfs-snapshot was cloned instead (for a note). */
   notSnapshot?: string;
 }
@@ -284,7 +283,7 @@ async function cloneSource(req: SnapshotRequest, tmp: string, scratch: string, l
  * through the worktree. A linked clone the cache cannot make right is cloned again without
  * links. `quick` is undefined when the tree must be hashed whole.
  */
-async function stepFromCache(req: SnapshotRequest, tmp: string, scratch: string, base: CacheBase, made: Materialized, cloneNs: bigint): Promise<{ made: Materialized; quick?: FromCache; indexed?: IndexedTree }> {
+async function stepFromCache(req: SnapshotRequest, tmp: string, scratch: string, base: CacheBase, made: Materialized, cloneNs: bigint, onPatched: OnPatched): Promise<{ made: Materialized; quick?: FromCache; indexed?: IndexedTree }> {
   const reclone = (notSnapshot?: string): Promise<Materialized> => cloneAgain(req, tmp, scratch, notSnapshot);
   const cache = await base.ref.load();
   if (!cache) {
@@ -293,12 +292,12 @@ async function stepFromCache(req: SnapshotRequest, tmp: string, scratch: string,
     return stepFresh(req, tmp, scratch, base.linkFrom && made.report ? await reclone(made.notSnapshot) : made, cloneNs);
   }
   const fromClone = async (m: Materialized, linked: boolean): Promise<{ made: Materialized; quick?: FromCache }> => {
-    const q = await hashFromCache(req.payload, tmp, scratch, cache, m.report!, linked, nowNs());
+    const q = await hashFromCache(req.payload, tmp, scratch, cache, m.report!, linked, nowNs(), onPatched);
     if (q !== 'relink') return { made: m, ...(q ? { quick: q } : {}) };
     return { made: await reclone(m.notSnapshot) };
   };
   if (made.engine !== 'btrfs-snapshot') return made.report ? fromClone(made, base.linkFrom !== undefined) : { made };
-  const frozen = await hashSnapshotFromCache(tmp, base.parentDir, cache, (await lstat(req.payload, { bigint: true })).dev, cloneNs);
+  const frozen = await hashSnapshotFromCache(tmp, base.parentDir, cache, (await lstat(req.payload, { bigint: true })).dev, cloneNs, onPatched);
   if (!frozen || !('foreign' in frozen)) return { made, ...(frozen ? { quick: frozen } : {}) };
   // A nested subvolume, which the snapshot shows empty: the worktree is cloned instead.
   return fromClone(await reclone(notSubvolumeReason(frozen.foreign)), false);
@@ -340,6 +339,49 @@ async function stepFresh(req: SnapshotRequest, tmp: string, scratch: string, mad
 }
 
 /**
+ * The new snapshot's stat cache, from the moment it is known to its place beside the worktree.
+ * It is written under a temporary name while the snapshot goes on (at a million entries, 100 MB:
+ * from a patched cache, during the summary's hashing) and put in place after the head moved:
+ * it names the new snapshot as its base, and the old cache stays until then. Failing to write
+ * it fails nothing (the cache is an optimisation).
+ */
+class CacheStage {
+  private staged: Promise<StagedFile | undefined> | undefined;
+  private of: StatCacheOut | undefined;
+
+  constructor(
+    private readonly layout: RepoLayout,
+    private readonly worktree: string,
+    private readonly id: string,
+  ) {}
+
+  /** Starts writing `c` (its base becomes the new snapshot). */
+  stage(c: StatCacheOut): void {
+    this.of = c;
+    this.staged = stageStatCache(this.layout, this.worktree, { ...c, base: this.id }).catch(() => undefined);
+  }
+
+  /** Step 7 chose `c` (none: the cache is left as it was): a cache staged for another is dropped. */
+  async settle(c: StatCacheOut | undefined): Promise<void> {
+    if (this.of === c) return;
+    await this.discard();
+    if (c) this.stage(c);
+  }
+
+  async commit(): Promise<void> {
+    const staged = await this.staged;
+    this.staged = undefined;
+    await staged?.commit().catch(() => undefined);
+  }
+
+  async discard(): Promise<void> {
+    const staged = await this.staged;
+    this.staged = this.of = undefined;
+    await staged?.discard();
+  }
+}
+
+/**
  * Creates and publishes a snapshot of `req.payload`. The worktree config (through
  * `onPublished`) and the audit log are the caller's, so safety snapshots can leave the head.
  */
@@ -356,6 +398,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
   const hashCache = !base && !fresh && req.statCache ? hashCacheOf((await req.statCache.load()) ?? emptyStatCache()) : undefined;
   const id = await newSnapshotId(layout);
   const tmp = layout.snapshotTmp(id);
+  const cache = new CacheStage(layout, req.worktree, id);
   let published = false;
   try {
     await mkdir(layout.intentsDir, { recursive: true });
@@ -373,7 +416,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
       made = await materialize(req, tmp, scratch, linkFrom, before);
       crashPoint('snapshot:materialized');
       // Step 7 from the cache (before the sync: it may copy a file again), when it can vouch for the clone.
-      if (base) ({ made, quick, indexed } = await stepFromCache(req, tmp, scratch, base, made, cloneNs));
+      if (base) ({ made, quick, indexed } = await stepFromCache(req, tmp, scratch, base, made, cloneNs, (c) => cache.stage(c)));
       else if (fresh) ({ made, indexed } = await stepFresh(req, tmp, scratch, made, cloneNs));
     } finally {
       await rm(scratch, { recursive: true, force: true });
@@ -387,7 +430,7 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     let statCache: StatCacheOut | undefined;
     if (quick && (await writePatchedManifest(layout, id, base!.parentRoot, quick.edits, quick.rootHash).then(() => true, () => false))) {
       rootHash = quick.rootHash;
-      statCache = { ...quick.cache, base: id };
+      statCache = quick.cache;
     } else if (indexed) {
       await writeIndexManifest(layout, id, indexed.index, tmp, indexed.rootHash);
       rootHash = indexed.rootHash;
@@ -407,6 +450,8 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
         statCache = cacheOfRecords(id, takenNs, records, (r) => still.get(pathKey(r.path)));
       }
     }
+    // Written while the snapshot is finished; put in place once it is published.
+    await cache.settle(statCache);
     crashPoint('snapshot:hashed');
 
     // [compress hook] Step 8: our compressed layout (src/compress), made durable like step 6.
@@ -454,14 +499,15 @@ export async function createSnapshot(layout: RepoLayout, req: SnapshotRequest): 
     crashPoint('snapshot:published');
     await req.onPublished?.(descriptor);
     crashPoint('snapshot:head');
+    await cache.commit();
     await unlink(layout.intent(id));
     const outcome: SnapshotOutcome = { descriptor };
-    if (statCache) outcome.statCache = statCache;
     if (degraded) outcome.degraded = degraded;
     if (made.notSnapshot) outcome.notSnapshot = made.notSnapshot;
     if (compression) outcome.compression = compression;
     return outcome;
   } catch (e) {
+    await cache.discard();
     if (!published) await abandon(layout, id);
     if (isCoreError(e) && e.code === 'E_UNSUPPORTED_FILE') throw new JvsError('E_UNSUPPORTED_FILE', `E_UNSUPPORTED_FILE: ${e.message}`, { cause: e });
     throw e;

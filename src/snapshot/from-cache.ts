@@ -48,11 +48,17 @@ async function recopy(payload: string, tmp: string, scratch: string, paths: read
 }
 
 /**
+ * Hands over the patched cache as soon as it exists, before its summary is computed: the
+ * caller starts writing it (100 MB at a million entries) while the summary is hashed.
+ */
+export type OnPatched = (cache: StatCacheOut) => void;
+
+/**
  * The new snapshot's cache and manifest edits, given the differences between the cache and
  * the tree the clone `tmp` was made of: every path listed is looked at in `tmp`. `remember`
  * gives the identity to keep for an entry found unchanged (that of the worktree's entry).
  */
-async function patchFromDiffs(tmp: string, cache: StatCache, diffs: readonly ScanDifference[], scanNs: bigint, remember: (statId: string) => string): Promise<FromCache & { summary: IndexSummary }> {
+async function patchFromDiffs(tmp: string, cache: StatCache, diffs: readonly ScanDifference[], scanNs: bigint, remember: (statId: string) => string, onPatched?: OnPatched): Promise<FromCache & { summary: IndexSummary }> {
   const paths = diffs.map((d) => pathOf(d, cache));
   const present = await Promise.all(paths.map((p) => lstat(rawPath(tmp, p)).then(() => true, () => false)));
   const records = await getCore().hashPaths(tmp, paths.filter((_, i) => present[i]));
@@ -73,9 +79,10 @@ async function patchFromDiffs(tmp: string, cache: StatCache, diffs: readonly Sca
     const vouched = d.same && d.stable && e !== undefined && r.kind === e.kind && r.perm === (e.mode & 0o777) && (r.kind === 'dir' || r.hash === d.hash);
     entries.push({ path, entry: { kind: r.kind, path, perm: r.perm, size: r.size, hash: r.hash, ...(vouched ? { statId: remember(d.entry!.statId) } : {}) } });
   }
-  const body = patchIndexPieces(cache.body, entries);
-  const summary = await getCore().summarizeIndex(body);
-  return { rootHash: summary.rootHash, edits, cache: { takenNs: scanNs, base: null, body }, summary };
+  const patched: StatCacheOut = { takenNs: scanNs, base: null, body: patchIndexPieces(cache.body, entries) };
+  onPatched?.(patched);
+  const summary = await getCore().summarizeIndex(patched.body);
+  return { rootHash: summary.rootHash, edits, cache: patched, summary };
 }
 
 /** Throws E_UNSUPPORTED_FILE for the first special file among the differences. */
@@ -104,7 +111,7 @@ async function scanOrGiveUp(root: string, cache: StatCache, ignoreDev: boolean):
  * a file that changed (same size and mtime), which even a whole hash would take as captured.
  * Throws E_UNSUPPORTED_FILE for a special file.
  */
-export async function hashFromCache(payload: string, tmp: string, scratch: string, cache: StatCache, report: CloneReport, linked: boolean, scanNs: bigint): Promise<FromCache | 'relink' | undefined> {
+export async function hashFromCache(payload: string, tmp: string, scratch: string, cache: StatCache, report: CloneReport, linked: boolean, scanNs: bigint, onPatched?: OnPatched): Promise<FromCache | 'relink' | undefined> {
   const diffs = await scanOrGiveUp(payload, cache, false);
   if (!diffs) return linked ? 'relink' : undefined;
   refuseSpecial(diffs);
@@ -114,7 +121,7 @@ export async function hashFromCache(payload: string, tmp: string, scratch: strin
     return 'relink'; // the worktree changed under the copy
   }
   if (readyBelow(diffs, cache)) return undefined;
-  const { summary, ...out } = await patchFromDiffs(tmp, cache, diffs, scanNs, (id) => id);
+  const { summary, ...out } = await patchFromDiffs(tmp, cache, diffs, scanNs, (id) => id, onPatched);
   if (summary.dirs !== report.dirs || summary.files !== report.files || summary.symlinks !== report.symlinks) return undefined;
   return out;
 }
@@ -129,7 +136,7 @@ export async function hashFromCache(payload: string, tmp: string, scratch: strin
  * `foreign` names a nested subvolume it shows (an empty placeholder on another device): the
  * caller clones instead.
  */
-export async function hashSnapshotFromCache(tmp: string, parentDir: string, cache: StatCache, worktreeDev: bigint, scanNs: bigint): Promise<FromCache | { foreign: Buffer } | undefined> {
+export async function hashSnapshotFromCache(tmp: string, parentDir: string, cache: StatCache, worktreeDev: bigint, scanNs: bigint, onPatched?: OnPatched): Promise<FromCache | { foreign: Buffer } | undefined> {
   const since = await getCore()
     .scanSnapshotSince(tmp, parentDir, cache.body, trustBefore(cache))
     .catch(() => null);
@@ -140,6 +147,6 @@ export async function hashSnapshotFromCache(tmp: string, parentDir: string, cach
   if (foreign) return { foreign: foreign.entry!.path };
   refuseSpecial(diffs);
   if (readyBelow(diffs, cache)) return undefined;
-  const { summary: _, ...out } = await patchFromDiffs(tmp, cache, diffs, scanNs, (id) => statIdWithDev(id, worktreeDev));
+  const { summary: _, ...out } = await patchFromDiffs(tmp, cache, diffs, scanNs, (id) => statIdWithDev(id, worktreeDev), onPatched);
   return out;
 }

@@ -15,7 +15,7 @@ import type { Repository } from '../repo/repository.js';
 import { createSnapshot } from './create.js';
 import { degradationWarning, type Degradation } from '../engine/degradation.js';
 import { validatePartialPaths } from './paths.js';
-import { openStatCache, saveStatCache } from '../statcache/cache.js';
+import { openStatCache } from '../statcache/cache.js';
 
 export interface SnapshotOptions {
   /** The worktree to snapshot (the CLI passes the worktree of the current directory). */
@@ -96,8 +96,6 @@ export async function snapshot(repo: Repository, opts: SnapshotOptions): Promise
       },
     });
     const d = outcome.descriptor;
-    // The cache only speeds later snapshots up: failing to save it fails nothing.
-    if (outcome.statCache) await saveStatCache(repo.layout, opts.worktree, outcome.statCache).catch(() => undefined);
     // [compress hook] Step 8's outcome: the count for `compressed <n> files`, or why not (§3.9).
     const c = outcome.compression;
     if (c && 'collision' in c) repo.warn(`compression skipped: name collision at ${c.collision}`);
@@ -128,7 +126,7 @@ export async function saveSafetySnapshot(repo: Repository, worktree: string, not
   const choice = await selectSnapshotEngine(repo.root, repo.layout.extTmp, payload, repo.env);
   // The worktree's own payload has a stat cache: unchanged files are neither read nor copied.
   const own = payload === repo.layout.payload(worktree);
-  const { descriptor: d, statCache } = await createSnapshot(repo.layout, {
+  const { descriptor: d } = await createSnapshot(repo.layout, {
     worktree,
     payload,
     note,
@@ -138,7 +136,6 @@ export async function saveSafetySnapshot(repo: Repository, worktree: string, not
     kind: 'safety',
     ...(own ? { statCache: await openStatCache(repo.layout, worktree) } : {}),
   });
-  if (statCache) await saveStatCache(repo.layout, worktree, statCache).catch(() => undefined);
   await repo.audit({
     event_type: 'snapshot_create',
     snapshot_id: d.snapshot_id,

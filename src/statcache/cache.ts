@@ -22,7 +22,7 @@
 import { open, readFile } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 
-import { writeFileVisible } from '../fs/atomic.js';
+import { stageFile, type StagedFile } from '../fs/atomic.js';
 import { RACY_NS, racyWindowNs } from './racy.js';
 import { INDEX_STAT_OFFSET, STAT_ID_BYTES, decodeIndex, encodeIndex, getCore, statIdOf, type HashRecord, type IndexEntry, type KnownHash, type WalkEntry } from '../native/index.js';
 import type { RepoLayout } from '../repo/layout.js';
@@ -134,7 +134,13 @@ export function emptyStatCache(): StatCache {
   return { takenNs: 0n, base: null, body: Buffer.alloc(0) };
 }
 
+/** Saves the cache in place of the worktree's (a failure to save is the caller's to ignore). */
 export async function saveStatCache(layout: RepoLayout, worktree: string, cache: StatCacheOut): Promise<void> {
+  await (await stageStatCache(layout, worktree, cache)).commit();
+}
+
+/** Writes the cache beside the worktree's, to be put in its place later (fs/atomic.ts stageFile). */
+export async function stageStatCache(layout: RepoLayout, worktree: string, cache: StatCacheOut): Promise<StagedFile> {
   const pieces = Buffer.isBuffer(cache.body) ? [cache.body] : cache.body;
   const base = Buffer.from(cache.base ?? '');
   const head = Buffer.allocUnsafe(MAGIC.length + 10);
@@ -144,7 +150,7 @@ export async function saveStatCache(layout: RepoLayout, worktree: string, cache:
   const digest = Buffer.allocUnsafe(DIGEST_BYTES);
   digest.writeUInt32LE(getCore().crc32(pieces));
   // Written piece by piece: at 1M entries a joined copy of the body would be over 100 MB more.
-  await writeFileVisible(layout.statCache(worktree), [head, base, digest, ...pieces], 0o644);
+  return stageFile(layout.statCache(worktree), [head, base, digest, ...pieces], 0o644);
 }
 
 /**

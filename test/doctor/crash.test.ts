@@ -16,6 +16,7 @@ import { resultFailed, verifyAll } from '../../src/integrity/index.js';
 import { getCore } from '../../src/native/index.js';
 import { RESTORE_STEPS } from '../../src/restore/restore.js';
 import { SNAPSHOT_STEPS } from '../../src/snapshot/create.js';
+import { loadStatCache } from '../../src/statcache/cache.js';
 import { tempDir, writeTree } from '../support/repo.js';
 
 let tmp: string;
@@ -61,11 +62,13 @@ describe('doctor after a crash in snapshot', () => {
   const expected: Record<(typeof SNAPSHOT_STEPS)[number], string[]> = {
     'snapshot:intent': ['warning intent', 'warning lock'],
     'snapshot:materialized': ['warning intent', 'warning lock', 'warning tmp'],
-    'snapshot:synced': ['warning intent', 'warning lock', 'warning tmp'],
-    'snapshot:hashed': ['warning intent', 'warning lock', 'warning tmp'],
-    'snapshot:descriptor': ['warning intent', 'warning lock', 'warning tmp'],
-    'snapshot:published': ['warning worktree', 'warning intent', 'warning lock'],
-    'snapshot:head': ['warning intent', 'warning lock'],
+    // From here on the new stat cache is being written beside the old (a `.jvs-tmp-` file,
+    // put in place after the head moves): a crash leaves it behind.
+    'snapshot:synced': ['warning intent', 'warning lock', 'info tmp', 'warning tmp'],
+    'snapshot:hashed': ['warning intent', 'warning lock', 'info tmp', 'warning tmp'],
+    'snapshot:descriptor': ['warning intent', 'warning lock', 'info tmp', 'warning tmp'],
+    'snapshot:published': ['warning worktree', 'warning intent', 'warning lock', 'info tmp'],
+    'snapshot:head': ['warning intent', 'warning lock', 'info tmp'],
   };
 
   it.each(SNAPSHOT_STEPS)('%s: leftovers reported, repaired, gone', async (step) => {
@@ -78,6 +81,8 @@ describe('doctor after a crash in snapshot', () => {
     const content = await hashOf(main);
 
     crashAt(step, root, "snapshot({ worktree: 'main' })");
+    // The new stat cache is put in place only after the head moved: the old one stays.
+    expect((await loadStatCache(repo.layout, 'main'))?.base).toBe(v1);
     const found = await doctor(repo, { strict: true });
     expect(categories(found.findings)).toEqual(expected[step]);
     expect(found.healthy).toBe(true);
@@ -131,7 +136,8 @@ it('a crash while a restore saves unsnapshotted work leaves the safety snapshot 
   crashAt('snapshot:published', root, 'restore({ worktree: "main", ref: process.argv[2] })', v1);
   const found = await doctor(repo, { strict: true });
   // Published but referenced by no worktree, yet a safety snapshot: never a head to advance to.
-  expect(categories(found.findings)).toEqual(['warning intent', 'warning lock']);
+  // Its stat cache was still being written beside the worktree's (`info tmp`).
+  expect(categories(found.findings)).toEqual(['warning intent', 'warning lock', 'info tmp']);
   await repairAndCheck(repo, []);
   expect(await hashOf(main)).toBe(content);
 });
