@@ -11,6 +11,7 @@
 #![deny(clippy::all)]
 
 mod codec;
+mod map;
 mod run;
 
 use std::path::PathBuf;
