@@ -13,8 +13,8 @@
  * directories, files and symlinks as the clone made. When it does not, or anything else is
  * out of the ordinary, the caller hashes the clone whole.
  *
- * The copy engine links every file whose parent copy matches the source's size, mtime, mode and
- * owner. A file the scan found changed may have been linked all the same (a same-size write
+ * The copy and reflink engines link every file whose parent copy matches the source's size,
+ * mtime, mode and owner. A file the scan found changed may have been linked all the same (a same-size write
  * that kept the mtime); such files are copied again from the worktree before they are hashed.
  */
 import { lstat, mkdir, rename } from 'node:fs/promises';
@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { JvsError } from '../errors.js';
 import { underReady } from '../manifest/tree-diff.js';
 import type { TreeEdit } from '../manifest/tree.js';
-import { getCore, indexEntryAt, patchIndexPieces, statIdWithDev, type CloneReport, type HashRecord, type IndexEntry, type IndexSummary, type ScanDifference } from '../native/index.js';
+import { getCore, indexEntryAt, patchIndexPieces, statIdWithDev, type CloneReport, type EngineName, type HashRecord, type IndexEntry, type IndexSummary, type ScanDifference } from '../native/index.js';
 import { trustBefore, type StatCache, type StatCacheOut } from '../statcache/cache.js';
 import { unsupportedFileError } from './unsupported.js';
 import { rawPath } from '../fs/raw-path.js';
@@ -38,13 +38,28 @@ export interface FromCache {
 
 const pathOf = (d: ScanDifference, cache: StatCache): Buffer => d.entry?.path ?? indexEntryAt(cache.body, d.at!).entry.path;
 
-/** Copies the worktree's files at `paths` into the clone again, over what the clone holds. */
-async function recopy(payload: string, tmp: string, scratch: string, paths: readonly Buffer[]): Promise<void> {
+/** Copies the worktree's files at `paths` into the clone again (with `engine`), over what the clone holds. */
+async function recopy(payload: string, tmp: string, scratch: string, paths: readonly Buffer[], engine: EngineName): Promise<void> {
   if (paths.length === 0) return;
   const stage = join(scratch, 'recopy');
   await mkdir(scratch, { recursive: true });
-  await getCore().materializeEntries(payload, paths, stage, { engine: 'copy' });
+  await getCore().materializeEntries(payload, paths, stage, { engine });
   for (const [i, p] of paths.entries()) await rename(join(stage, String(i)), rawPath(tmp, p));
+}
+
+/**
+ * The paths at which the clone `tmp` holds the parent's copy itself (a link: same inode) —
+ * for changed files, a same-size write that kept the mtime. Others were cloned from the
+ * worktree and need nothing more (recopying them cost a full copy of every changed file).
+ */
+async function linkedFromParent(tmp: string, parentDir: string, paths: readonly Buffer[]): Promise<Buffer[]> {
+  const same = await Promise.all(
+    paths.map(async (p) => {
+      const [a, b] = await Promise.all([lstat(rawPath(tmp, p), { bigint: true }), lstat(rawPath(parentDir, p), { bigint: true })]).catch(() => []);
+      return a !== undefined && b !== undefined && a.ino === b.ino && a.dev === b.dev;
+    }),
+  );
+  return paths.filter((_, i) => same[i]);
 }
 
 /**
@@ -105,18 +120,21 @@ async function scanOrGiveUp(root: string, cache: StatCache, ignoreDev: boolean):
 
 /**
  * Hashes the clone `tmp` of `payload` from `cache` (whose base is the parent), after the clone
- * and before the tree is synced. `linked` says the copy engine linked from the parent.
+ * and before the tree is synced. `linkedFrom` is the parent snapshot the clone linked from.
  * Undefined when the clone must be hashed whole; `relink` when it must not be used at all: a
  * linked clone whose changed files could not all be copied again may hold a parent's copy of
  * a file that changed (same size and mtime), which even a whole hash would take as captured.
  * Throws E_UNSUPPORTED_FILE for a special file.
  */
-export async function hashFromCache(payload: string, tmp: string, scratch: string, cache: StatCache, report: CloneReport, linked: boolean, scanNs: bigint, onPatched?: OnPatched): Promise<FromCache | 'relink' | undefined> {
+export async function hashFromCache(payload: string, tmp: string, scratch: string, cache: StatCache, report: CloneReport, linkedFrom: string | undefined, scanNs: bigint, onPatched?: OnPatched): Promise<FromCache | 'relink' | undefined> {
   const diffs = await scanOrGiveUp(payload, cache, false);
-  if (!diffs) return linked ? 'relink' : undefined;
+  if (!diffs) return linkedFrom !== undefined ? 'relink' : undefined;
   refuseSpecial(diffs);
   try {
-    if (linked) await recopy(payload, tmp, scratch, diffs.filter((d) => d.entry?.kind === 'file' && d.at !== undefined && !d.same).map((d) => d.entry!.path));
+    if (linkedFrom !== undefined) {
+      const changed = diffs.filter((d) => d.entry?.kind === 'file' && d.at !== undefined && !d.same).map((d) => d.entry!.path);
+      await recopy(payload, tmp, scratch, await linkedFromParent(tmp, linkedFrom, changed), report.engine);
+    }
   } catch {
     return 'relink'; // the worktree changed under the copy
   }

@@ -5,15 +5,14 @@
  * the new snapshot's records. And when the clone holds something the scan cannot see, the
  * cache is not used.
  */
-import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { readFile } from 'node:fs/promises';
 import { buildTrees } from '../../src/manifest/tree.js';
 import { pointerPath } from '../../src/manifest/store.js';
-import { decodeIndex, getCore } from '../../src/native/index.js';
+import { decodeIndex, getCore, type CloneReport } from '../../src/native/index.js';
 import { hashFromCache, type FromCache } from '../../src/snapshot/from-cache.js';
 import { cachedHashes, loadStatCache, saveStatCache, type StatCache } from '../../src/statcache/cache.js';
 import { nowNs } from '../../src/encoding/timestamp.js';
@@ -143,11 +142,11 @@ describe('what the scan cannot see', () => {
     const clone = join(tmp, 'extra-clone');
     const report = await getCore().cloneTree(main, clone, { engine: 'copy' });
     await rm(join(main, 'ghost'));
-    expect(await hashFromCache(main, clone, join(tmp, 'extra-scratch'), cache, report, false, 0n)).toBeUndefined();
+    expect(await hashFromCache(main, clone, join(tmp, 'extra-scratch'), cache, report, undefined, 0n)).toBeUndefined();
     // The same clone without it is vouched for.
     await rm(join(clone, 'ghost'));
     const honest = { ...report, files: report.files - 1 };
-    const quick = await hashFromCache(main, clone, join(tmp, 'extra-scratch'), cache, honest, false, 0n);
+    const quick = await hashFromCache(main, clone, join(tmp, 'extra-scratch'), cache, honest, undefined, 0n);
     expect(quick !== undefined && quick !== 'relink' ? quick.rootHash : quick).toBe((await getCore().hashTree(clone)).rootHash);
   });
 });
@@ -160,21 +159,42 @@ describe('what the cache must not vouch for', () => {
     const report = await getCore().cloneTree(main, clone, { engine: 'copy' });
     // As if a chmod had come and gone while the clone ran.
     await chmod(join(clone, 'f'), 0o600);
-    const quick = await hashFromCache(main, clone, join(tmp, 'perm-scratch'), { ...cache, takenNs: nowNs() }, report, false, nowNs());
+    const quick = await hashFromCache(main, clone, join(tmp, 'perm-scratch'), { ...cache, takenNs: nowNs() }, report, undefined, nowNs());
     expect(quick).not.toBe('relink');
     const out = (quick as FromCache).cache;
     const remembered = cachedHashes({ ...out, body: Buffer.concat([out.body].flat()) });
     expect(remembered.has('f')).toBe(false);
   });
 
-  it('a linked clone whose changed files cannot be copied again is not used at all', async () => {
-    const { main, cache } = await snapshotted('relink', { f: 'aaaa' });
+  /** `f` (and `g`) rewritten at the same size keeping the mtime, cloned linking from the first snapshot: the clone holds the parent's `f`. */
+  async function linkedAnyway(label: string): Promise<{ main: string; cache: StatCache; clone: string; parent: string; report: CloneReport }> {
+    const { root, main, first, cache } = await snapshotted(label, { f: 'aaaa', g: 'gggg' });
+    const parent = join(root, '.jvs/snapshots', first.snapshot_id);
     await writeFile(join(main, 'f'), 'bbbb');
-    const clone = join(tmp, 'relink-clone');
-    const report = await getCore().cloneTree(main, clone, { engine: 'copy' });
+    execFileSync('touch', ['-r', join(parent, 'f'), join(main, 'f')]); // the mtime to the nanosecond
+    await writeFile(join(main, 'g'), 'hhhh'); // a new mtime: not linked
+    const clone = join(tmp, `${label}-clone`);
+    const report = await getCore().cloneTree(main, clone, { engine: 'copy', linkFrom: { root: parent } });
+    expect(await readFile(join(clone, 'f'), 'utf8')).toBe('aaaa');
+    return { main, cache, clone, parent, report };
+  }
+
+  it('a linked clone holding the parent\'s copy of a changed file gets the file copied again; others are left as cloned', async () => {
+    const { main, cache, clone, parent, report } = await linkedAnyway('recopy');
+    const gIno = (await stat(join(clone, 'g'))).ino;
+    const quick = await hashFromCache(main, clone, join(tmp, 'recopy-scratch'), cache, report, parent, nowNs());
+    expect(quick).not.toBe('relink');
+    expect(await readFile(join(clone, 'f'), 'utf8')).toBe('bbbb');
+    expect(await readFile(join(parent, 'f'), 'utf8'), 'the parent is untouched').toBe('aaaa');
+    expect((await stat(join(clone, 'g'))).ino, 'g was cloned from the worktree: not copied again').toBe(gIno);
+    expect((quick as FromCache).rootHash).toBe((await getCore().hashTree(clone)).rootHash);
+  });
+
+  it('a linked clone whose changed files cannot be copied again is not used at all', async () => {
+    const { main, cache, clone, parent, report } = await linkedAnyway('relink');
     // The scratch area cannot be made (a file stands where its parent should be).
     await writeFile(join(tmp, 'relink-blocker'), '');
-    expect(await hashFromCache(main, clone, join(tmp, 'relink-blocker', 'scratch'), cache, report, true, nowNs())).toBe('relink');
+    expect(await hashFromCache(main, clone, join(tmp, 'relink-blocker', 'scratch'), cache, report, parent, nowNs())).toBe('relink');
   });
 });
 

@@ -13,6 +13,7 @@ import { decodeIndex, encodeIndex, getCore, statIdOf, type IndexEntry, type Walk
 import { cachedHashes, knownHashes, loadStatCache, saveStatCache, statIdOfStats, trustedHash } from '../../src/statcache/cache.js';
 import { FINE_RACY_NS, RACY_NS, racyWindowNs, racyWindowOf } from '../../src/statcache/racy.js';
 import { nowNs } from '../../src/encoding/timestamp.js';
+import { freshDir, fsTarget } from '../support/filesystems.js';
 import { freshRepo, tempDir } from '../support/repo.js';
 
 let tmp: string;
@@ -282,10 +283,16 @@ describe('status with a stat cache', () => {
   });
 });
 
-describe('copy engine: unchanged files are hard links to the parent snapshot', () => {
-  it('shares exactly the unchanged files, never with the worktree, and survives deleting the parent', async () => {
-    const { repo, root } = await freshRepo(tmp, `r${n++}`);
-    await writeFile(join(root, '.jvs/config.yaml'), 'default_engine: copy\n');
+const xfs = fsTarget('xfs');
+
+describe.each([
+  { engine: 'copy', on: () => Promise.resolve(tmp), skip: undefined },
+  // A reflink is a metadata transaction per file; a link is cheaper still (create.ts LINKING_ENGINES).
+  { engine: 'reflink-copy', on: () => freshDir(xfs, 'stat-links'), skip: xfs.skipReason },
+])('$engine engine: unchanged files are hard links to the parent snapshot', ({ engine, on, skip }) => {
+  it.skipIf(skip !== undefined)('shares exactly the unchanged files, never with the worktree, and survives deleting the parent', async () => {
+    const { repo, root } = await freshRepo(await on(), `r${n++}`);
+    await writeFile(join(root, '.jvs/config.yaml'), `default_engine: ${engine}\n`);
     const main = join(root, 'main');
     for (const f of ['same', 'edited', 'chmodded', 'touched']) {
       await writeFile(join(main, f), `${f} content`);
@@ -297,6 +304,7 @@ describe('copy engine: unchanged files are hard links to the parent snapshot', (
     await chmod(join(main, 'chmodded'), 0o600);
     execFileSync('touch', [join(main, 'touched')]);
     const second = await repo.snapshot({ worktree: 'main' });
+    expect(second.engine).toBe(engine);
     const ino = async (id: string, f: string): Promise<bigint> => (await stat(join(root, '.jvs/snapshots', id, f), { bigint: true })).ino;
     expect(await ino(second.snapshot_id, 'same')).toBe(await ino(first.snapshot_id, 'same'));
     for (const f of ['edited', 'chmodded', 'touched']) expect(await ino(second.snapshot_id, f), f).not.toBe(await ino(first.snapshot_id, f));
