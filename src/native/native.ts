@@ -28,7 +28,7 @@ export interface Binding {
   walk(root: string, token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
   hashTree(root: string, wantRecords: boolean, known: Buffer | null, token: CancelToken, onProgress?: ProgressFn | null): Promise<RawHash | Failure>;
   hashPaths(root: string, paths: Buffer[], token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
-  scanWorktree(root: string, index: Buffer, trustBefore: bigint, ignoreDev: boolean, token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
+  scanWorktree(root: string, index: Buffer, trustBefore: bigint, ignoreDev: boolean, read: boolean, token: CancelToken, onProgress?: ProgressFn | null): Promise<Buffer | Failure>;
   scanSnapshotSince(snap: string, parent: string, index: Buffer, trustBefore: bigint, token: CancelToken): Promise<Buffer | null | Failure>;
   summarizeIndex(pieces: readonly Buffer[], token: CancelToken): Promise<IndexSummary | Failure>;
   crc32(pieces: readonly Buffer[]): number;
@@ -162,7 +162,7 @@ export function createNativeCore(binding: Binding): NativeCore {
     },
 
     async scanWorktree(root, index, trustBeforeNs, opts) {
-      return decodeDifferences(await call(binding, opts, (t) => binding.scanWorktree(root, index, trustBeforeNs, opts?.ignoreDev === true, t, opts?.onProgress ?? null)));
+      return decodeDifferences(await call(binding, opts, (t) => binding.scanWorktree(root, index, trustBeforeNs, opts?.ignoreDev === true, opts?.read !== false, t, opts?.onProgress ?? null)));
     },
 
     async scanSnapshotSince(snap, parent, index, trustBeforeNs, opts) {

@@ -198,6 +198,12 @@ export interface ScanOptions extends CommonOptions {
    * index's identities were taken in (same inodes and times, another device number).
    */
   ignoreDev?: boolean;
+  /**
+   * Read files of the index's size whose identity is not trusted, to tell whether they are
+   * still the index's (`same`). Default true; a snapshot, which hashes its clone of every
+   * difference, passes false so that no changed file is read twice.
+   */
+  read?: boolean;
 }
 
 export interface HashOptions extends CommonOptions {

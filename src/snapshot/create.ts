@@ -301,7 +301,7 @@ async function stepFromCache(req: SnapshotRequest, tmp: string, scratch: string,
     return stepFresh(req, tmp, scratch, base.linkFrom && made.report ? await reclone(made.notSnapshot) : made, cloneNs);
   }
   const fromClone = async (m: Materialized, linkedFrom: string | undefined): Promise<{ made: Materialized; quick?: FromCache }> => {
-    const q = await hashFromCache(req.payload, tmp, scratch, cache, m.report!, linkedFrom, nowNs(), onPatched);
+    const q = await hashFromCache(req.payload, tmp, scratch, cache, m.report!, linkedFrom, { cloneNs, scanNs: nowNs(), onPatched });
     if (q !== 'relink') return { made: m, ...(q ? { quick: q } : {}) };
     return { made: await reclone(m.notSnapshot) };
   };

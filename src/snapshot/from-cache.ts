@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { JvsError } from '../errors.js';
 import { underReady } from '../manifest/tree-diff.js';
 import type { TreeEdit } from '../manifest/tree.js';
-import { getCore, indexEntryAt, patchIndexPieces, statIdWithDev, type CloneReport, type EngineName, type HashRecord, type IndexEntry, type IndexSummary, type ScanDifference } from '../native/index.js';
+import { getCore, indexEntryAt, patchIndexPieces, statIdWithDev, type CloneReport, type EngineName, type HashRecord, type IndexEntry, type IndexSummary, type ScanDifference, type ScanOptions } from '../native/index.js';
 import { trustBefore, type StatCache, type StatCacheOut } from '../statcache/cache.js';
 import { unsupportedFileError } from './unsupported.js';
 import { rawPath } from '../fs/raw-path.js';
@@ -68,12 +68,27 @@ async function linkedFromParent(tmp: string, parentDir: string, paths: readonly 
  */
 export type OnPatched = (cache: StatCacheOut) => void;
 
+/** How patchFromDiffs makes the new cache. */
+interface Patching {
+  /** When the identities of the differences were taken (the new cache's `takenNs`). */
+  scanNs: bigint;
+  /** The identity to keep for an entry (that of the worktree's entry). */
+  remember: (statId: string) => string;
+  /**
+   * An entry whose mtime and ctime precede this was untouched since before the clone began
+   * (ctime only moves forward), so the clone holds it: its identity holds the clone's record
+   * without having been read. The clone's start less the racy window: a write just after the
+   * start can be stamped up to a tick before it.
+   */
+  untouchedBefore?: bigint;
+  onPatched?: OnPatched;
+}
+
 /**
  * The new snapshot's cache and manifest edits, given the differences between the cache and
- * the tree the clone `tmp` was made of: every path listed is looked at in `tmp`. `remember`
- * gives the identity to keep for an entry found unchanged (that of the worktree's entry).
+ * the tree the clone `tmp` was made of: every path listed is looked at in `tmp`.
  */
-async function patchFromDiffs(tmp: string, cache: StatCache, diffs: readonly ScanDifference[], scanNs: bigint, remember: (statId: string) => string, onPatched?: OnPatched): Promise<FromCache & { summary: IndexSummary }> {
+async function patchFromDiffs(tmp: string, cache: StatCache, diffs: readonly ScanDifference[], how: Patching): Promise<FromCache & { summary: IndexSummary }> {
   const paths = diffs.map((d) => pathOf(d, cache));
   const present = await Promise.all(paths.map((p) => lstat(rawPath(tmp, p)).then(() => true, () => false)));
   const records = await getCore().hashPaths(tmp, paths.filter((_, i) => present[i]));
@@ -88,14 +103,18 @@ async function patchFromDiffs(tmp: string, cache: StatCache, diffs: readonly Sca
       entries.push({ path });
       continue;
     }
-    // Found unchanged (read, or compared) with its identity held, and the clone holds the same
-    // (kind, permission bits, content): the identity holds the record.
+    // The identity holds the record when the clone holds what the worktree entry is (kind,
+    // permission bits, size) and that entry was found unchanged (read, or compared) with its
+    // identity held, or untouched since before the clone began.
     const e = d.entry;
-    const vouched = d.same && d.stable && e !== undefined && r.kind === e.kind && r.perm === (e.mode & 0o777) && (r.kind === 'dir' || r.hash === d.hash);
-    entries.push({ path, entry: { kind: r.kind, path, perm: r.perm, size: r.size, hash: r.hash, ...(vouched ? { statId: remember(d.entry!.statId) } : {}) } });
+    const holds = e !== undefined && r.kind === e.kind && r.perm === (e.mode & 0o777) && (r.kind !== 'file' || r.size === e.size);
+    const readSame = d.same && d.stable && (r.kind === 'dir' || r.hash === d.hash);
+    const untouched = how.untouchedBefore !== undefined && e !== undefined && e.mtimeNs < how.untouchedBefore && e.ctimeNs < how.untouchedBefore;
+    const vouched = holds && (readSame || untouched);
+    entries.push({ path, entry: { kind: r.kind, path, perm: r.perm, size: r.size, hash: r.hash, ...(vouched ? { statId: how.remember(e.statId) } : {}) } });
   }
-  const patched: StatCacheOut = { takenNs: scanNs, base: null, body: patchIndexPieces(cache.body, entries) };
-  onPatched?.(patched);
+  const patched: StatCacheOut = { takenNs: how.scanNs, base: null, body: patchIndexPieces(cache.body, entries) };
+  how.onPatched?.(patched);
   const summary = await getCore().summarizeIndex(patched.body);
   return { rootHash: summary.rootHash, edits, cache: patched, summary };
 }
@@ -112,22 +131,33 @@ function readyBelow(diffs: readonly ScanDifference[], cache: StatCache): boolean
 }
 
 /** The scan's differences, or undefined when it failed (the worktree changed under it, a malformed cache). */
-async function scanOrGiveUp(root: string, cache: StatCache, ignoreDev: boolean): Promise<ScanDifference[] | undefined> {
+async function scanOrGiveUp(root: string, cache: StatCache, opts: ScanOptions): Promise<ScanDifference[] | undefined> {
   return getCore()
-    .scanWorktree(root, cache.body, trustBefore(cache), { ignoreDev })
+    .scanWorktree(root, cache.body, trustBefore(cache), opts)
     .catch(() => undefined);
+}
+
+/** When the clone a snapshot from the cache hashes began, and who takes its new cache first. */
+export interface CloneTiming {
+  /** Before the clone began (nothing it holds is older than what the worktree had then). */
+  cloneNs: bigint;
+  /** Before the scan: when the identities the new cache remembers were taken. */
+  scanNs: bigint;
+  onPatched?: OnPatched;
 }
 
 /**
  * Hashes the clone `tmp` of `payload` from `cache` (whose base is the parent), after the clone
  * and before the tree is synced. `linkedFrom` is the parent snapshot the clone linked from.
+ * The worktree is scanned without reading anything: every difference is hashed in the clone,
+ * and an identity untouched since before the clone began is remembered unread.
  * Undefined when the clone must be hashed whole; `relink` when it must not be used at all: a
  * linked clone whose changed files could not all be copied again may hold a parent's copy of
  * a file that changed (same size and mtime), which even a whole hash would take as captured.
  * Throws E_UNSUPPORTED_FILE for a special file.
  */
-export async function hashFromCache(payload: string, tmp: string, scratch: string, cache: StatCache, report: CloneReport, linkedFrom: string | undefined, scanNs: bigint, onPatched?: OnPatched): Promise<FromCache | 'relink' | undefined> {
-  const diffs = await scanOrGiveUp(payload, cache, false);
+export async function hashFromCache(payload: string, tmp: string, scratch: string, cache: StatCache, report: CloneReport, linkedFrom: string | undefined, when: CloneTiming): Promise<FromCache | 'relink' | undefined> {
+  const diffs = await scanOrGiveUp(payload, cache, { read: false });
   if (!diffs) return linkedFrom !== undefined ? 'relink' : undefined;
   refuseSpecial(diffs);
   try {
@@ -139,7 +169,8 @@ export async function hashFromCache(payload: string, tmp: string, scratch: strin
     return 'relink'; // the worktree changed under the copy
   }
   if (readyBelow(diffs, cache)) return undefined;
-  const { summary, ...out } = await patchFromDiffs(tmp, cache, diffs, scanNs, (id) => id, onPatched);
+  const untouchedBefore = trustBefore({ ...cache, takenNs: when.cloneNs });
+  const { summary, ...out } = await patchFromDiffs(tmp, cache, diffs, { ...when, remember: (id) => id, untouchedBefore });
   if (summary.dirs !== report.dirs || summary.files !== report.files || summary.symlinks !== report.symlinks) return undefined;
   return out;
 }
@@ -158,13 +189,13 @@ export async function hashSnapshotFromCache(tmp: string, parentDir: string, cach
   const since = await getCore()
     .scanSnapshotSince(tmp, parentDir, cache.body, trustBefore(cache))
     .catch(() => null);
-  const diffs = since ?? (await scanOrGiveUp(tmp, cache, true));
+  const diffs = since ?? (await scanOrGiveUp(tmp, cache, { ignoreDev: true }));
   if (!diffs) return undefined;
   // A placeholder is on another device, and (btrfs's empty-subvolume directory) inode 2.
   const foreign = diffs.find((d) => d.entry && (d.foreign || (d.entry.kind === 'dir' && d.entry.ino === 2n)));
   if (foreign) return { foreign: foreign.entry!.path };
   refuseSpecial(diffs);
   if (readyBelow(diffs, cache)) return undefined;
-  const { summary: _, ...out } = await patchFromDiffs(tmp, cache, diffs, scanNs, (id) => statIdWithDev(id, worktreeDev), onPatched);
+  const { summary: _, ...out } = await patchFromDiffs(tmp, cache, diffs, { scanNs, remember: (id) => statIdWithDev(id, worktreeDev), ...(onPatched ? { onPatched } : {}) });
   return out;
 }

@@ -142,28 +142,36 @@ describe('what the scan cannot see', () => {
     const clone = join(tmp, 'extra-clone');
     const report = await getCore().cloneTree(main, clone, { engine: 'copy' });
     await rm(join(main, 'ghost'));
-    expect(await hashFromCache(main, clone, join(tmp, 'extra-scratch'), cache, report, undefined, 0n)).toBeUndefined();
+    expect(await hashFromCache(main, clone, join(tmp, 'extra-scratch'), cache, report, undefined, { cloneNs: 0n, scanNs: 0n })).toBeUndefined();
     // The same clone without it is vouched for.
     await rm(join(clone, 'ghost'));
     const honest = { ...report, files: report.files - 1 };
-    const quick = await hashFromCache(main, clone, join(tmp, 'extra-scratch'), cache, honest, undefined, 0n);
+    const quick = await hashFromCache(main, clone, join(tmp, 'extra-scratch'), cache, honest, undefined, { cloneNs: 0n, scanNs: 0n });
     expect(quick !== undefined && quick !== 'relink' ? quick.rootHash : quick).toBe((await getCore().hashTree(clone)).rootHash);
   });
 });
 
 describe('what the cache must not vouch for', () => {
-  it('a clone whose permission bits differ from the worktree entry found unchanged: the identity is not remembered', async () => {
-    // Racily clean (just written): f is read by the scan and found unchanged.
-    const { main, cache } = await snapshotted('perm', { f: 'f' });
+  it('an unread entry untouched since before the clone is remembered, unless the clone holds other permission bits', async () => {
+    // Racily clean for the cache (taken now): f is a difference, which the scan does not read.
+    const { main, cache } = await snapshotted('perm', { f: 'f', g: 'g' });
     const clone = join(tmp, 'perm-clone');
     const report = await getCore().cloneTree(main, clone, { engine: 'copy' });
     // As if a chmod had come and gone while the clone ran.
     await chmod(join(clone, 'f'), 0o600);
-    const quick = await hashFromCache(main, clone, join(tmp, 'perm-scratch'), { ...cache, takenNs: nowNs() }, report, undefined, nowNs());
+    // As if the clone had begun a while after f and g were last written: both untouched since.
+    const later = nowNs() + 10_000_000_000n;
+    const quick = await hashFromCache(main, clone, join(tmp, 'perm-scratch'), { ...cache, takenNs: nowNs() }, report, undefined, { cloneNs: later, scanNs: later });
     expect(quick).not.toBe('relink');
     const out = (quick as FromCache).cache;
     const remembered = cachedHashes({ ...out, body: Buffer.concat([out.body].flat()) });
-    expect(remembered.has('f')).toBe(false);
+    expect(remembered.has('g'), 'g: untouched, and the clone holds it').toBe(true);
+    expect(remembered.has('f'), 'f: the clone holds other permission bits').toBe(false);
+    // Touched since the clone began (its start now before their ctime): neither is remembered.
+    const early = await hashFromCache(main, clone, join(tmp, 'perm-scratch'), { ...cache, takenNs: nowNs() }, report, undefined, { cloneNs: 0n, scanNs: later });
+    const none = (early as FromCache).cache;
+    const after = cachedHashes({ ...none, body: Buffer.concat([none.body].flat()) });
+    expect(after.has('f') || after.has('g')).toBe(false);
   });
 
   /** `f` (and `g`) rewritten at the same size keeping the mtime, cloned linking from the first snapshot: the clone holds the parent's `f`. */
@@ -182,7 +190,7 @@ describe('what the cache must not vouch for', () => {
   it('a linked clone holding the parent\'s copy of a changed file gets the file copied again; others are left as cloned', async () => {
     const { main, cache, clone, parent, report } = await linkedAnyway('recopy');
     const gIno = (await stat(join(clone, 'g'))).ino;
-    const quick = await hashFromCache(main, clone, join(tmp, 'recopy-scratch'), cache, report, parent, nowNs());
+    const quick = await hashFromCache(main, clone, join(tmp, 'recopy-scratch'), cache, report, parent, { cloneNs: nowNs(), scanNs: nowNs() });
     expect(quick).not.toBe('relink');
     expect(await readFile(join(clone, 'f'), 'utf8')).toBe('bbbb');
     expect(await readFile(join(parent, 'f'), 'utf8'), 'the parent is untouched').toBe('aaaa');
@@ -194,7 +202,7 @@ describe('what the cache must not vouch for', () => {
     const { main, cache, clone, parent, report } = await linkedAnyway('relink');
     // The scratch area cannot be made (a file stands where its parent should be).
     await writeFile(join(tmp, 'relink-blocker'), '');
-    expect(await hashFromCache(main, clone, join(tmp, 'relink-blocker', 'scratch'), cache, report, parent, nowNs())).toBe('relink');
+    expect(await hashFromCache(main, clone, join(tmp, 'relink-blocker', 'scratch'), cache, report, parent, { cloneNs: nowNs(), scanNs: nowNs() })).toBe('relink');
   });
 });
 

@@ -111,7 +111,15 @@ type Expected = ([u8; 32], u64, u32);
 /// they are merged as they come, so memory follows the differences and one directory listing
 /// per level, not the size of the tree.
 pub fn scan<'a>(root: &std::path::Path, index: impl IntoIterator<Item = IndexEntry<'a>>, trust: Trust, ctx: &Ctx) -> Result<Vec<Difference>> {
-    let mut m = Merge::new(root, trust, false)?;
+    scan_reading(root, index, trust, true, ctx)
+}
+
+/// [`scan`], reading nothing when `read` is false: a file of the index's size whose identity
+/// is not trusted is then listed as any other difference (never `same`). For a snapshot, which
+/// hashes its clone of every difference anyway: reading the worktree's copy too read each
+/// changed file twice.
+pub fn scan_reading<'a>(root: &std::path::Path, index: impl IntoIterator<Item = IndexEntry<'a>>, trust: Trust, read: bool, ctx: &Ctx) -> Result<Vec<Difference>> {
+    let mut m = Merge::new(root, trust, false, read)?;
     m.merge_walk(root, &[], index, ctx)?;
     m.finish(root, ctx)
 }
@@ -120,6 +128,8 @@ pub fn scan<'a>(root: &std::path::Path, index: impl IntoIterator<Item = IndexEnt
 struct Merge {
     dev: u64,
     trust: Trust,
+    /// Whether files of the index's size are read to tell `same` ([`scan_reading`]).
+    read: bool,
     out: Vec<Difference>,
     /// The path of each difference (the walked entry's, or the index's), kept only by a scan
     /// that finds them out of order (a focused one), to sort them by.
@@ -129,9 +139,9 @@ struct Merge {
 }
 
 impl Merge {
-    fn new(root: &std::path::Path, trust: Trust, unordered: bool) -> Result<Self> {
+    fn new(root: &std::path::Path, trust: Trust, unordered: bool, read: bool) -> Result<Self> {
         let dev = std::fs::metadata(root).map_err(|e| Error::io("stat", path_bytes(root), &e))?.dev();
-        Ok(Merge { dev, trust, out: Vec::new(), keys: unordered.then(Vec::new), to_read: Vec::new() })
+        Ok(Merge { dev, trust, read, out: Vec::new(), keys: unordered.then(Vec::new), to_read: Vec::new() })
     }
 
     /// Records a difference; `index_path` is its path when it has no walked entry.
@@ -193,7 +203,7 @@ impl Merge {
                     Difference { hash: Some(hash), foreign, ..Difference::new(at, Some(w)) }
                 }
             }
-            (Kind::File, RecordKind::File) if w.size == x.size => {
+            (Kind::File, RecordKind::File) if w.size == x.size && self.read => {
                 self.to_read.push((self.out.len(), (x.hash, x.size, x.perm)));
                 Difference { foreign, ..Difference::new(at, Some(w)) }
             }
@@ -315,7 +325,7 @@ pub fn scan_focused<'a>(root: &std::path::Path, index: &dyn SeekIndex<'a>, focus
         return Ok(None);
     }
     ctx.begin(Phase::Walk, 0, 0);
-    let mut m = Merge::new(root, trust, true)?;
+    let mut m = Merge::new(root, trust, true, true)?;
     let focused: std::collections::HashSet<&[u8]> = focus.iter().map(|(p, _)| p.as_slice()).collect();
     // Directories compared whole: nothing under them is looked at again.
     let mut whole: std::collections::HashSet<&[u8]> = std::collections::HashSet::new();

@@ -218,6 +218,7 @@ pub fn scan_worktree<'env>(
     index: Buffer,
     trust_before: BigInt,
     ignore_dev: bool,
+    read: bool,
     token: &CancelToken,
     on_progress: Option<ProgressFn>,
 ) -> Result<Object<'env>> {
@@ -227,7 +228,7 @@ pub fn scan_worktree<'env>(
         if !codec::check_index(&index) {
             return Err(jvs_core::Error::new(jvs_core::Code::Io, "malformed worktree index"));
         }
-        jvs_core::scan::scan(&root, codec::index_entries(&index), trust, ctx).map(|ds| Buffer::from(codec::encode_differences(&ds)))
+        jvs_core::scan::scan_reading(&root, codec::index_entries(&index), trust, read, ctx).map(|ds| Buffer::from(codec::encode_differences(&ds)))
     })
 }
 

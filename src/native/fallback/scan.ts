@@ -74,7 +74,7 @@ export async function scanWorktree(root: string, index: Buffer, trustBeforeNs: b
       const hash = sha256(w.target ?? Buffer.alloc(0));
       if (!(x.kind === 'symlink' && hash === x.hash && perm === x.perm)) out.push({ ...blank(x.at, w, foreign), hash });
       else out.push(equal(hash, foreign));
-    } else if (w.kind === 'file' && x.kind === 'file' && w.size === x.size) {
+    } else if (w.kind === 'file' && x.kind === 'file' && w.size === x.size && opts.read !== false) {
       const d = blank(x.at, w, foreign);
       toRead.push({ d, x });
       out.push(d);
