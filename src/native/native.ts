@@ -32,7 +32,6 @@ export interface Binding {
   scanSnapshotSince(snap: string, parent: string, index: Buffer, trustBefore: bigint, token: CancelToken): Promise<Buffer | null | Failure>;
   summarizeIndex(pieces: readonly Buffer[], token: CancelToken): Promise<IndexSummary | Failure>;
   crc32(pieces: readonly Buffer[]): number;
-  mapFile(path: string): Buffer | null;
   hashTreeIndex(root: string, token: CancelToken, onProgress?: ProgressFn | null): Promise<IndexedTree | Failure>;
   vouchIndex(root: string, index: Buffer, before: bigint, token: CancelToken): Promise<Vouched | Failure>;
   cloneTree(
@@ -175,10 +174,6 @@ export function createNativeCore(binding: Binding): NativeCore {
     },
 
     crc32: (pieces) => binding.crc32(pieces),
-
-    async mapFile(path) {
-      return binding.mapFile(path) ?? Buffer.alloc(0);
-    },
 
     async hashTreeIndex(root, opts) {
       return call(binding, opts, (t) => binding.hashTreeIndex(root, t, opts?.onProgress ?? null));

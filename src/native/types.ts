@@ -296,13 +296,6 @@ export interface NativeCore {
    */
   crc32(pieces: readonly Buffer[]): number;
   /**
-   * A file's bytes, natively in a private writable mapping of it (writes stay in this
-   * process): at 100 MB, faulting in fresh memory for a copy cost more than reading. Only for
-   * files replaced by rename, never truncated in place (a mapped page cut off faults).
-   * Missing or unreadable → rejects.
-   */
-  mapFile(path: string): Promise<Buffer>;
-  /**
    * The payload root hash of `root` (as hashTree), its records packed as an index instead of
    * returned: the tree is streamed, so memory is the index's bytes, not an object per entry.
    */

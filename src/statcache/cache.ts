@@ -19,7 +19,7 @@
  * little-endian. A cache of another version is treated as absent (version 3 checked its body
  * with SHA-256, which at a million entries cost 60 ms at each load and each save).
  */
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 
 import { stageFile, type StagedFile } from '../fs/atomic.js';
@@ -81,7 +81,7 @@ function readHead(buf: Buffer): Head | undefined {
  * devices, so the identities the cache remembers no longer match anyway).
  */
 export async function loadStatCache(layout: RepoLayout, worktree: string): Promise<StatCache | undefined> {
-  const [buf, racyNs] = await Promise.all([getCore().mapFile(layout.statCache(worktree)).catch(() => undefined), racyWindowNs(layout.payload(worktree))]);
+  const [buf, racyNs] = await Promise.all([readFile(layout.statCache(worktree)).catch(() => undefined), racyWindowNs(layout.payload(worktree))]);
   const head = buf && readHead(buf);
   if (!buf || !head) return undefined;
   const body = buf.subarray(head.bodyAt);

@@ -4,7 +4,7 @@
  * represent something it must fail clearly, never answer differently.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -294,27 +294,5 @@ describe('crc32', () => {
       expect(core.crc32(pieces)).toBe(core.crc32([data]));
     }
     expect(native.crc32([data])).toBe(fallback.crc32([data]));
-  });
-});
-
-describe('mapFile', () => {
-  it('gives the file\'s bytes on both sides; writes to them stay in this process', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'jvs-map-'));
-    try {
-      const file = join(dir, 'f');
-      const data = Buffer.from(Array.from({ length: 300_001 }, (_, i) => (i * 31) & 0xff));
-      await writeFile(file, data);
-      for (const core of [native, fallback]) {
-        const mapped = await core.mapFile(file);
-        expect(mapped.equals(data)).toBe(true);
-        mapped[7] = mapped[7]! ^ 0xff;
-        expect((await readFile(file)).equals(data), `${core.kind}: the file is unchanged`).toBe(true);
-      }
-      await writeFile(join(dir, 'empty'), '');
-      expect((await native.mapFile(join(dir, 'empty'))).length).toBe(0);
-      await expect(native.mapFile(join(dir, 'missing'))).rejects.toThrow();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
   });
 });

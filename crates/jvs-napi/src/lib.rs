@@ -11,7 +11,6 @@
 #![deny(clippy::all)]
 
 mod codec;
-mod map;
 mod run;
 
 use std::path::PathBuf;

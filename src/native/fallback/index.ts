@@ -3,8 +3,6 @@
  * Rust module cannot load (or JVS_NATIVE=0). Same results as the native side, byte for byte in
  * hashes and walks; slower, and with the limits documented in walk.ts and clone.ts.
  */
-import { readFile } from 'node:fs/promises';
-
 import { packageVersion } from '../package-info.js';
 import type { NativeCore } from '../types.js';
 import { cloneTree, materializeEntries } from './clone.js';
@@ -29,7 +27,6 @@ export function createFallbackCore(): NativeCore {
     scanSnapshotSince: async () => null,
     summarizeIndex,
     crc32,
-    mapFile: (path) => readFile(path),
     hashTreeIndex,
     vouchIndex,
     cloneTree,
