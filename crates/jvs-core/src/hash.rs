@@ -116,14 +116,23 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Appends the lowercase hex digits of `bytes` to `out`.
 pub fn hex_into(out: &mut Vec<u8>, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    // Into a stack buffer first, then one copy: a push per digit re-checks capacity each time,
-    // which at a million index lines (a payload root hash) was most of the summary's cost.
+    // Into a stack buffer first, a byte's two digits at a time from a table, then one copy: a
+    // push per digit re-checks capacity each time, which at a million index lines (a payload
+    // root hash) was most of the summary's cost.
+    const HEX: [[u8; 2]; 256] = {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut t = [[0u8; 2]; 256];
+        let mut i = 0;
+        while i < 256 {
+            t[i] = [DIGITS[i >> 4], DIGITS[i & 15]];
+            i += 1;
+        }
+        t
+    };
     for chunk in bytes.chunks(32) {
         let mut buf = [0u8; 64];
-        for (i, &b) in chunk.iter().enumerate() {
-            buf[2 * i] = DIGITS[usize::from(b >> 4)];
-            buf[2 * i + 1] = DIGITS[usize::from(b & 15)];
+        for (pair, &b) in buf.chunks_exact_mut(2).zip(chunk) {
+            pair.copy_from_slice(&HEX[usize::from(b)]);
         }
         out.extend_from_slice(&buf[..2 * chunk.len()]);
     }

@@ -15,6 +15,8 @@ use crate::ctx::{Ctx, Phase};
 use crate::error::{path_bytes, Error, Result};
 use crate::hash::{hash_file, sha256, write_line, Record, RecordKind, BUF_SIZE, READY_NAME};
 use sha2::{Digest, Sha256};
+use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
+use std::thread::{Scope, ScopedJoinHandle};
 use crate::pool;
 use crate::walk::{base_name, list_names, stat_entry, walk_sorted, Entry, Kind};
 
@@ -450,84 +452,101 @@ pub struct IndexSummary {
 /// stack, not the size of the tree. A path holding `:` itself could compare past the path
 /// into the rest of the line; then the lines are built and sorted instead.
 pub fn summarize_index<'a, I: Iterator<Item = IndexEntry<'a>>>(index: impl Fn() -> I) -> IndexSummary {
-    let mut counts = [0u64; 3];
-    let rank = |k: RecordKind| k as usize;
-    // Lines are hashed a batch at a time: one hash update per line cost more than the hashing.
-    let mut h = Batched::default();
-    let mut colon = false;
-    'kinds: for kind in [RecordKind::Dir, RecordKind::File, RecordKind::Symlink] {
-        // The first pass counts every kind; a kind absent is not looked for again.
-        if kind != RecordKind::Dir && counts[rank(kind)] == 0 {
-            continue;
-        }
-        let mut waiting: Vec<IndexEntry> = Vec::new();
-        for x in index() {
-            if kind == RecordKind::Dir {
-                counts[rank(x.kind)] += 1;
-            }
-            if x.kind != kind {
+    std::thread::scope(|scope| {
+        let mut counts = [0u64; 3];
+        let rank = |k: RecordKind| k as usize;
+        let mut h = Batched::new(scope);
+        let mut colon = false;
+        'kinds: for kind in [RecordKind::Dir, RecordKind::File, RecordKind::Symlink] {
+            // The first pass counts every kind; a kind absent is not looked for again.
+            if kind != RecordKind::Dir && counts[rank(kind)] == 0 {
                 continue;
             }
-            if x.path.contains(&b':') {
-                colon = true;
-                break 'kinds;
+            let mut waiting: Vec<IndexEntry> = Vec::new();
+            for x in index() {
+                if kind == RecordKind::Dir {
+                    counts[rank(x.kind)] += 1;
+                }
+                if x.kind != kind {
+                    continue;
+                }
+                if x.path.contains(&b':') {
+                    colon = true;
+                    break 'kinds;
+                }
+                // What waits on top sorts after `x` when `x` extends it with a byte below `:`.
+                while let Some(top) = waiting.pop_if(|top| !(x.path.starts_with(top.path) && x.path[top.path.len()] < b':')) {
+                    h.line(&top);
+                }
+                waiting.push(x);
             }
-            // What waits on top sorts after `x` when `x` extends it with a byte below `:`.
-            while let Some(top) = waiting.pop_if(|top| !(x.path.starts_with(top.path) && x.path[top.path.len()] < b':')) {
-                h.line(&top);
+            waiting.iter().rev().for_each(|x| h.line(x));
+        }
+        let root_hash = h.finish();
+        if colon {
+            counts = [0; 3];
+            let mut lines: Vec<Vec<u8>> = index()
+                .map(|x| {
+                    counts[rank(x.kind)] += 1;
+                    Record { kind: x.kind, path: x.path.to_vec(), perm: x.perm, size: x.size, hash: x.hash, target: None }.line()
+                })
+                .collect();
+            lines.sort_unstable();
+            let mut h = Sha256::new();
+            for l in &lines {
+                h.update(l);
+                h.update(b"\n");
             }
-            waiting.push(x);
+            let [dirs, files, symlinks] = counts;
+            return IndexSummary { root_hash: h.finalize().into(), dirs, files, symlinks };
         }
-        waiting.iter().rev().for_each(|x| h.line(x));
-    }
-    let root_hash = if colon {
-        counts = [0; 3];
-        let mut lines: Vec<Vec<u8>> = index()
-            .map(|x| {
-                counts[rank(x.kind)] += 1;
-                Record { kind: x.kind, path: x.path.to_vec(), perm: x.perm, size: x.size, hash: x.hash, target: None }.line()
-            })
-            .collect();
-        lines.sort_unstable();
-        let mut h = Sha256::new();
-        for l in &lines {
-            h.update(l);
-            h.update(b"\n");
-        }
-        h.finalize().into()
-    } else {
-        h.finish()
-    };
-    let [dirs, files, symlinks] = counts;
-    IndexSummary { root_hash, dirs, files, symlinks }
+        let [dirs, files, symlinks] = counts;
+        IndexSummary { root_hash, dirs, files, symlinks }
+    })
 }
 
-/// SHA-256 of manifest lines formatted into a buffer and hashed when it fills.
-struct Batched {
-    h: Sha256,
+/// SHA-256 of manifest lines, formatted into buffers that a second thread hashes as they fill:
+/// at a million lines formatting and hashing cost about as much, so they overlap.
+struct Batched<'scope> {
     buf: Vec<u8>,
+    full: SyncSender<Vec<u8>>,
+    emptied: Receiver<Vec<u8>>,
+    hasher: ScopedJoinHandle<'scope, [u8; 32]>,
 }
 
-impl Batched {
+impl<'scope> Batched<'scope> {
     const BATCH: usize = 256 * 1024;
+
+    fn new<'env>(scope: &'scope Scope<'scope, 'env>) -> Self {
+        let (full, to_hash) = sync_channel::<Vec<u8>>(2);
+        let (give_back, emptied) = channel::<Vec<u8>>();
+        let hasher = scope.spawn(move || {
+            let mut h = Sha256::new();
+            for mut b in to_hash {
+                h.update(&b);
+                b.clear();
+                // The formatter reuses the buffer, unless it has finished.
+                let _ = give_back.send(b);
+            }
+            h.finalize().into()
+        });
+        Batched { buf: Vec::with_capacity(Self::BATCH + 4096), full, emptied, hasher }
+    }
 
     fn line(&mut self, x: &IndexEntry) {
         write_line(&mut self.buf, x.kind, x.path, x.perm, x.size, &x.hash);
         self.buf.push(b'\n');
         if self.buf.len() >= Self::BATCH {
-            self.h.update(&self.buf);
-            self.buf.clear();
+            let next = self.emptied.try_recv().unwrap_or_else(|_| Vec::with_capacity(Self::BATCH + 4096));
+            let full = std::mem::replace(&mut self.buf, next);
+            self.full.send(full).expect("the hasher runs until the sender is dropped");
         }
     }
 
-    fn finish(mut self) -> [u8; 32] {
-        self.h.update(&self.buf);
-        self.h.finalize().into()
-    }
-}
-
-impl Default for Batched {
-    fn default() -> Self {
-        Batched { h: Sha256::new(), buf: Vec::with_capacity(Self::BATCH + 4096) }
+    fn finish(self) -> [u8; 32] {
+        let Batched { buf, full, hasher, .. } = self;
+        full.send(buf).expect("the hasher runs until the sender is dropped");
+        drop(full);
+        hasher.join().expect("hashing does not panic")
     }
 }
