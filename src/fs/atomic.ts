@@ -53,10 +53,7 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode:
  * write would only slow every snapshot down. Creates the parent directory if needed.
  */
 export async function writeFileVisible(path: string, data: string | Buffer | readonly Buffer[], mode: number): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, tmpName());
-  await writeFile(tmp, data, { mode });
+  const tmp = await writeBeside(path, data, mode);
   try {
     await rename(tmp, path);
   } catch (e) {
@@ -82,15 +79,7 @@ export interface StagedFile {
  * changes speed, never results.
  */
 export async function stageFile(path: string, data: string | Buffer | readonly Buffer[], mode: number): Promise<StagedFile> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, tmpName());
-  try {
-    await writeFile(tmp, data, { mode });
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
+  const tmp = await writeBeside(path, data, mode);
   return {
     commit: async () => {
       await unlink(path).catch(() => undefined);
@@ -100,3 +89,16 @@ export async function stageFile(path: string, data: string | Buffer | readonly B
   };
 }
 
+/** Writes `data` to a new temporary name in `path`'s directory (made if missing), without fsync; returns that name. */
+async function writeBeside(path: string, data: string | Buffer | readonly Buffer[], mode: number): Promise<string> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, tmpName());
+  try {
+    await writeFile(tmp, data, { mode });
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  return tmp;
+}
