@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::ctx::{Ctx, Phase};
 use crate::error::{path_bytes, Error, Result};
-use crate::hash::{hash_file, sha256, write_line, Record, RecordKind, BUF_SIZE, READY_NAME};
+use crate::hash::{assemble, hash_file, sha256, write_line, Record, RecordKind, BUF_SIZE, READY_NAME};
 use sha2::{Digest, Sha256};
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 use std::thread::{Scope, ScopedJoinHandle};
@@ -482,26 +482,16 @@ pub fn summarize_index<'a, I: Iterator<Item = IndexEntry<'a>>>(index: impl Fn() 
             }
             waiting.iter().rev().for_each(|x| h.line(x));
         }
-        let root_hash = h.finish();
-        if colon {
-            counts = [0; 3];
-            let mut lines: Vec<Vec<u8>> = index()
-                .map(|x| {
-                    counts[rank(x.kind)] += 1;
-                    Record { kind: x.kind, path: x.path.to_vec(), perm: x.perm, size: x.size, hash: x.hash, target: None }.line()
-                })
-                .collect();
-            lines.sort_unstable();
-            let mut h = Sha256::new();
-            for l in &lines {
-                h.update(l);
-                h.update(b"\n");
-            }
+        if !colon {
             let [dirs, files, symlinks] = counts;
-            return IndexSummary { root_hash: h.finalize().into(), dirs, files, symlinks };
+            return IndexSummary { root_hash: h.finish(), dirs, files, symlinks };
         }
-        let [dirs, files, symlinks] = counts;
-        IndexSummary { root_hash, dirs, files, symlinks }
+        // The lines made whole and sorted as hash_tree sorts them (what was hashed is dropped).
+        drop(h);
+        let records: Vec<Record> = index().map(|x| Record { kind: x.kind, path: x.path.to_vec(), perm: x.perm, size: x.size, hash: x.hash, target: None }).collect();
+        let count = |k: RecordKind| records.iter().filter(|r| r.kind == k).count() as u64;
+        let [dirs, files, symlinks] = [RecordKind::Dir, RecordKind::File, RecordKind::Symlink].map(count);
+        IndexSummary { root_hash: assemble(records).root_hash, dirs, files, symlinks }
     })
 }
 
