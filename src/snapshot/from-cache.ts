@@ -162,7 +162,9 @@ export async function hashFromCache(payload: string, tmp: string, scratch: strin
   refuseSpecial(diffs);
   try {
     if (linkedFrom !== undefined) {
-      const changed = diffs.filter((d) => d.entry?.kind === 'file' && d.at !== undefined && !d.same).map((d) => d.entry!.path);
+      // The scan reads nothing, so no file difference is known to be unchanged: which of them the
+      // clone holds as the parent's copy tells.
+      const changed = diffs.filter((d) => d.entry?.kind === 'file' && d.at !== undefined).map((d) => d.entry!.path);
       await recopy(payload, tmp, scratch, await linkedFromParent(tmp, linkedFrom, changed), report.engine);
     }
   } catch {
