@@ -81,7 +81,19 @@ interface Patching {
    * start can be stamped up to a tick before it.
    */
   untouchedBefore?: bigint;
+  /**
+   * The differences were scanned in `tmp` itself (a subvolume snapshot, which nobody writes):
+   * what is there needs no second look, and a file the scan read keeps the hash it got.
+   */
+  scannedTmp?: boolean;
   onPatched?: OnPatched;
+}
+
+/** The record of a file the scan read in the tree it scanned, or undefined. */
+function readRecord(d: ScanDifference): HashRecord | undefined {
+  const e = d.entry;
+  if (e?.kind !== 'file' || d.hash === undefined || d.foreign) return undefined;
+  return { kind: 'file', path: e.path, perm: e.mode & 0o777, size: e.size, hash: d.hash };
 }
 
 /**
@@ -90,14 +102,15 @@ interface Patching {
  */
 async function patchFromDiffs(tmp: string, cache: StatCache, diffs: readonly ScanDifference[], how: Patching): Promise<FromCache & { summary: IndexSummary }> {
   const paths = diffs.map((d) => pathOf(d, cache));
-  const present = await Promise.all(paths.map((p) => lstat(rawPath(tmp, p)).then(() => true, () => false)));
-  const records = await getCore().hashPaths(tmp, paths.filter((_, i) => present[i]));
+  const present = how.scannedTmp ? diffs.map((d) => d.entry !== undefined) : await Promise.all(paths.map((p) => lstat(rawPath(tmp, p)).then(() => true, () => false)));
+  const read = diffs.map((d) => (how.scannedTmp ? readRecord(d) : undefined));
+  const records = await getCore().hashPaths(tmp, paths.filter((_, i) => present[i] && !read[i]));
   const entries: Array<{ path: Buffer; entry?: IndexEntry }> = [];
   const edits: TreeEdit[] = [];
   let next = 0;
   for (const [i, d] of diffs.entries()) {
     const path = paths[i]!;
-    const r: HashRecord | undefined = present[i] ? records[next++] : undefined;
+    const r: HashRecord | undefined = read[i] ?? (present[i] ? records[next++] : undefined);
     edits.push({ path, ...(r ? { record: r } : {}) });
     if (!r) {
       entries.push({ path });
@@ -198,6 +211,6 @@ export async function hashSnapshotFromCache(tmp: string, parentDir: string, cach
   if (foreign) return { foreign: foreign.entry!.path };
   refuseSpecial(diffs);
   if (readyBelow(diffs, cache)) return undefined;
-  const { summary: _, ...out } = await patchFromDiffs(tmp, cache, diffs, { scanNs, remember: (id) => statIdWithDev(id, worktreeDev), ...(onPatched ? { onPatched } : {}) });
+  const { summary: _, ...out } = await patchFromDiffs(tmp, cache, diffs, { scanNs, remember: (id) => statIdWithDev(id, worktreeDev), scannedTmp: true, ...(onPatched ? { onPatched } : {}) });
   return out;
 }

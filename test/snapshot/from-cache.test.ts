@@ -97,6 +97,22 @@ describe.skipIf(!btrfs.dir)('on btrfs, from the inodes written since the parent 
       await expectAsWholeHash(repo, root, main, d);
     }
   });
+
+  it('a file the scan read in the snapshot is not hashed again', async () => {
+    const { repo, root } = await freshRepo(await freshDir(btrfs, 'read-once'), 'repo');
+    const main = join(root, 'main');
+    await writeFile(join(main, 'same-size'), 'aaaa');
+    await writeFile(join(main, 'other'), 'o');
+    await repo.snapshot({ worktree: 'main' });
+    await writeFile(join(main, 'same-size'), 'bbbb'); // the index's size: the scan reads it
+    const hashed = vi.spyOn(getCore(), 'hashPaths');
+    const d = await repo.snapshot({ worktree: 'main' });
+    const paths = hashed.mock.calls.flatMap(([, ps]) => ps.map((p) => p.toString()));
+    hashed.mockRestore();
+    expect(paths).not.toContain('same-size');
+    await expectAsWholeHash(repo, root, main, d);
+    expect(await readFile(join(root, '.jvs/snapshots', d.snapshot_id, 'same-size'), 'utf8')).toBe('bbbb');
+  });
 });
 
 describe('a first snapshot (an empty cache)', () => {
