@@ -148,6 +148,11 @@ async function makeParents(payload: string, tmp: string, rel: string): Promise<v
  */
 const LINKING_ENGINES: ReadonlySet<StoredEngine> = new Set(['copy', 'reflink-copy']);
 
+/** Whether `req`'s clone may link from the copies of `parent`: a linking engine, a plain whole parent. */
+function mayLinkFrom(req: SnapshotRequest, parent: Descriptor): boolean {
+  return LINKING_ENGINES.has(req.engine) && !parent.compression && !parent.partial_paths;
+}
+
 /**
  * Files the copy and reflink engines may hard-link from the parent snapshot instead of copying:
  * the stat cache vouches for their content and it equals the parent's manifest record. The
@@ -176,7 +181,7 @@ interface LinkableParent {
 async function linkableParent(layout: RepoLayout, req: SnapshotRequest): Promise<LinkableParent | undefined> {
   if (!req.statCache || !req.parentId || !LINKING_ENGINES.has(req.engine) || !isWhole(req)) return undefined;
   const parent = await readDescriptor(layout.descriptor(req.parentId)).catch(() => undefined);
-  if (!parent || parent.compression || parent.partial_paths) return undefined;
+  if (!parent || !mayLinkFrom(req, parent)) return undefined;
   const manifest = await loadManifest(layout, parent.snapshot_id, parent.payload_root_hash);
   if (!manifest) return undefined;
   const hashes = new Map<string, string>();
@@ -227,9 +232,8 @@ async function cacheBase(layout: RepoLayout, req: SnapshotRequest): Promise<Cach
   const parent = await readDescriptor(layout.descriptor(req.parentId)).catch(() => undefined);
   const parentRoot = parent && (await manifestRoot(layout, parent.snapshot_id, parent.payload_root_hash));
   if (!parent || !parentRoot) return undefined;
-  const linkable = LINKING_ENGINES.has(req.engine) && !parent.compression && !parent.partial_paths;
   const parentDir = layout.snapshotDir(parent.snapshot_id);
-  return { ref, parentRoot, parentDir, ...(linkable ? { linkFrom: { root: parentDir } } : {}) };
+  return { ref, parentRoot, parentDir, ...(mayLinkFrom(req, parent) ? { linkFrom: { root: parentDir } } : {}) };
 }
 
 /** What step 5 did: the engine that produced the tree, and the clone's report if it cloned. */
