@@ -60,9 +60,13 @@ enum Failure {
 /// duplicate of its control fd is closed, and a child forked by any thread of this process
 /// closes its copy at exec (O_CLOEXEC cannot prevent that) — an agent spawning a tool while a
 /// snapshot runs, or tests running in parallel. The server discards a cancelled clone's
-/// detached tree, so a clone that failed with EIO (what a foreign cancel reports) is sent
-/// again, this many times in all, before falling back to copying.
+/// detached tree, so a clone that failed as a foreign cancel reports — EIO, or EINTR when the
+/// server's metadata engine notices the cancel itself (seen in CI) — is sent again, this many
+/// times in all, before falling back to copying.
 const PROTOCOL_ATTEMPTS: usize = 3;
+
+/// The statuses a foreign cancel reports (see PROTOCOL_ATTEMPTS).
+const CANCELLED: [&str; 2] = ["EIO", "EINTR"];
 
 pub(crate) fn clone(src: &Path, dst: &Path, plan: &Plan, ctx: &Ctx) -> Result<CloneReport> {
     let src_c = fs::canonicalize(src).map_err(|e| Error::io("stat", path_bytes(src), &e))?;
@@ -81,7 +85,7 @@ pub(crate) fn clone(src: &Path, dst: &Path, plan: &Plan, ctx: &Ctx) -> Result<Cl
             let mut result = session.run(ctx);
             for _ in 1..PROTOCOL_ATTEMPTS {
                 match &result {
-                    Err(Failure::Failed(reason)) if reason == "EIO" && !ctx.is_cancelled() => {
+                    Err(Failure::Failed(reason)) if CANCELLED.contains(&reason.as_str()) && !ctx.is_cancelled() => {
                         remove_tree(dst);
                         result = Session::prepare(&mount, &src_c, &parent_c, name).map_err(Failure::Failed).and_then(|s| s.run(ctx));
                     }
